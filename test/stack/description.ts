@@ -1,0 +1,57 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { stackFile } from './paths.js';
+
+/** A funded account of the local chain (anvil's deterministic development accounts). */
+export interface StackAccount {
+  readonly address: string;
+  readonly privateKey: string;
+}
+
+/** Contracts deployed on the local chain. */
+export interface StackContracts {
+  readonly token: string;
+  readonly registry: string;
+  readonly marketplace: string;
+  readonly deployBlock: number;
+}
+
+/** One GPU (or CPU-only) node group of the local cluster. */
+export interface StackNodeGroup {
+  readonly pool: string;
+  readonly nodes: number;
+  readonly gpuProduct?: string;
+  readonly gpusPerNode: number;
+}
+
+/** What `make cluster-up` writes to `.stack/stack.json`: everything needed to talk to the stack. */
+export interface StackDescription {
+  /** Absolute path of an admin kubeconfig. */
+  readonly kubeconfig: string;
+  /** https://127.0.0.1:<port> */
+  readonly apiServer: string;
+  /** The kwokctl cluster name and work directory (for stopping and starting components). */
+  readonly kwok: { readonly cluster: string; readonly workdir: string };
+  /** etcd's client URL, for tests that compact it. */
+  readonly etcdEndpoint: string;
+  /** JSON-RPC URL of anvil. */
+  readonly rpcUrl: string;
+  readonly chainId: number;
+  readonly anvilPid: number;
+  readonly accounts: readonly StackAccount[];
+  readonly nodeGroups: readonly StackNodeGroup[];
+  /** Present once the contracts are deployed. */
+  readonly contracts?: StackContracts;
+  readonly startedAt: string;
+}
+
+/** The running stack's description, or undefined when none was written. */
+export function readStackDescription(): StackDescription | undefined {
+  if (!existsSync(stackFile)) return undefined;
+  return JSON.parse(readFileSync(stackFile, 'utf8')) as StackDescription;
+}
+
+export function writeStackDescription(description: StackDescription): void {
+  mkdirSync(dirname(stackFile), { recursive: true });
+  writeFileSync(stackFile, JSON.stringify(description, null, 2) + '\n');
+}

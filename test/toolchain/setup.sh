@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# make setup: installs everything supercloud needs on a fresh machine that has Go and npm.
+#   npm packages (Node 24, TypeScript, jest, forge, anvil, solc) into node_modules/;
+#   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, etcdctl, kwok,
+#   kwokctl and helm built from pinned Go modules into a cache outside the repository.
+# Idempotent: with everything cached it only checks stamps and takes seconds.
+#   --npm-only   only the npm part
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+TOOLCHAIN="$ROOT/test/toolchain"
+# shellcheck source=versions.env
+source "$TOOLCHAIN/versions.env"
+CACHE="${SUPERCLOUD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/supercloud}"
+BIN="$CACHE/bin"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+install_npm_packages() {
+  command -v npm >/dev/null || fail "npm is not installed; install Node.js (any version with npm >= 10), then run make setup again"
+  local stamp="$ROOT/node_modules/.installed"
+  if [[ -f "$stamp" && "$stamp" -nt "$ROOT/package-lock.json" && "$stamp" -nt "$ROOT/package.json" ]]; then
+    return
+  fi
+  step "npm ci (Node 24, TypeScript, jest, forge, anvil, solc)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) ||
+    fail "npm ci failed; is the npm registry reachable? (npm config get registry)"
+  touch "$stamp"
+}
+
+require_go() {
+  command -v go >/dev/null || fail "Go is not installed; install Go >= $GO_MIN_VERSION (https://go.dev/dl), then run make setup again"
+  local have
+  have="$(go env GOVERSION | sed 's/^go//')"
+  if [[ "$(printf '%s\n%s\n' "$GO_MIN_VERSION" "$have" | sort -V | head -1)" != "$GO_MIN_VERSION" ]]; then
+    fail "Go $have is too old; Kubernetes ${KUBERNETES_VERSION} needs Go >= $GO_MIN_VERSION"
+  fi
+}
+
+require_module_proxy() {
+  local proxy
+  proxy="$(go env GOPROXY | cut -d, -f1)"
+  [[ "$proxy" == off || "$proxy" == direct ]] && return
+  curl -fsS --max-time 15 -o /dev/null "$proxy/k8s.io/kubernetes/@v/${KUBERNETES_VERSION}.info" ||
+    fail "cannot reach the Go module proxy $proxy; check the network or GOPROXY, then run make setup again"
+}
+
+# build_tools NAME VERSION MODULE_DIR LDFLAGS PACKAGE... : go build into the versioned cache.
+build_tools() {
+  local name="$1" version="$2" module="$3" ldflags="$4"
+  shift 4
+  local dest="$CACHE/$name-$version/bin"
+  if [[ -f "$dest/.complete" ]]; then return; fi
+  require_go
+  require_module_proxy
+  step "building $name $version ($*) — the first build takes several minutes"
+  mkdir -p "$dest"
+  (cd "$module" && go build -ldflags "$ldflags" -o "$dest/" "$@") || fail "building $name $version failed (see the go output above)"
+  touch "$dest/.complete"
+}
+
+# install_tools NAME VERSION LDFLAGS PACKAGE@VERSION... : go install into the versioned cache.
+install_tools() {
+  local name="$1" version="$2" ldflags="$3"
+  shift 3
+  local dest="$CACHE/$name-$version/bin"
+  if [[ -f "$dest/.complete" ]]; then return; fi
+  require_go
+  require_module_proxy
+  step "building $name $version ($*)"
+  mkdir -p "$dest"
+  GOBIN="$dest" go install -ldflags "$ldflags" "$@" || fail "go install of $name $version failed (see the go output above)"
+  touch "$dest/.complete"
+}
+
+kubernetes_ldflags() {
+  local v="$KUBERNETES_VERSION" minor flags=""
+  minor="$(echo "$v" | cut -d. -f2)"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    flags+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    flags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  echo "-s -w$flags"
+}
+
+link_tools() {
+  mkdir -p "$BIN"
+  local dir
+  for dir in "kubernetes-$KUBERNETES_VERSION" "etcd-$ETCD_VERSION" "kwok-$KWOK_VERSION" "helm-$HELM_VERSION"; do
+    for tool in "$CACHE/$dir/bin/"*; do
+      ln -sfn "$tool" "$BIN/$(basename "$tool")"
+    done
+  done
+}
+
+install_npm_packages
+[[ "${1:-}" == --npm-only ]] && exit 0
+
+build_tools kubernetes "$KUBERNETES_VERSION" "$TOOLCHAIN/kubernetes" "$(kubernetes_ldflags)" \
+  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+# go names a binary after the path element before a /vN suffix: server/v3 becomes "server".
+build_tools etcd "$ETCD_VERSION" "$TOOLCHAIN/etcd" "-s -w" \
+  go.etcd.io/etcd/server/v3 go.etcd.io/etcd/etcdctl/v3
+[[ -f "$CACHE/etcd-$ETCD_VERSION/bin/server" ]] && mv "$CACHE/etcd-$ETCD_VERSION/bin/server" "$CACHE/etcd-$ETCD_VERSION/bin/etcd"
+install_tools kwok "$KWOK_VERSION" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" \
+  "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
+install_tools helm "$HELM_VERSION" "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+  "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+link_tools
