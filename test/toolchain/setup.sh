@@ -42,7 +42,7 @@ require_module_proxy() {
   local proxy
   proxy="$(go env GOPROXY | cut -d, -f1)"
   [[ "$proxy" == off || "$proxy" == direct ]] && return
-  curl -fsS --max-time 15 -o /dev/null "$proxy/k8s.io/kubernetes/@v/${KUBERNETES_VERSION}.info" ||
+  curl -fs --max-time 15 -o /dev/null "$proxy/k8s.io/kubernetes/@v/${KUBERNETES_VERSION}.info" ||
     fail "cannot reach the Go module proxy $proxy; check the network or GOPROXY, then run make setup again"
 }
 
