@@ -57,8 +57,8 @@ cluster-down: ## stop every process of the local stack and remove its state
 demo: setup ## the whole market on the local stack, step by step
 	@$(TSX) test/stack/demo.ts
 
-bench: setup ## the benchmark report
-	@$(TSX) test/bench/run.ts
+bench: setup ## the benchmark report (BENCH="stack-boot ..." for some sections)
+	@$(TSX) test/bench/run.ts $(BENCH)
 
 clean: cluster-down ## remove build outputs (not the toolchain cache)
 	@rm -rf dist contracts/out contracts/cache
