@@ -23,14 +23,15 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
-      testTimeout: 300_000,
+      // testTimeout is global in jest; a per-project set-up file sets it instead.
+      setupFilesAfterEnv: ['<rootDir>/test/harness/timeout-integration.ts'],
     },
     {
       ...esm,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
-      testTimeout: 600_000,
+      setupFilesAfterEnv: ['<rootDir>/test/harness/timeout-e2e.ts'],
     },
   ],
 };

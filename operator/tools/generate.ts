@@ -3,13 +3,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateCrds } from './generate-crds.js';
 
 /** A generator returns the files it owns: path relative to the repository root → content. */
 type Generator = () => Promise<Map<string, string>> | Map<string, string>;
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-const generators: Record<string, Generator> = {};
+const generators: Record<string, Generator> = { crds: generateCrds };
 
 async function main(check: boolean): Promise<void> {
   const stale: string[] = [];

@@ -1,0 +1,232 @@
+// Provider: this cluster's identity on chain and the operator's policies. One per cluster.
+import { Type, type Static } from '@sinclair/typebox';
+import type { ObjectMeta } from '../kube/objects.js';
+import { Address, Conditions, StringMap, Uint256String } from './schema.js';
+
+export const providerNames = {
+  kind: 'Provider',
+  listKind: 'ProviderList',
+  plural: 'providers',
+  singular: 'provider',
+  shortNames: ['scp', 'scprovider'],
+} as const;
+
+/** Condition types of a Provider. */
+export const providerConditionTypes = {
+  /** The provider address is registered in the ProviderRegistry with the gateway URL and attributes of the spec. */
+  Registered: 'Registered',
+  /** The chain follower is within `confirmations` blocks of the head. */
+  Synced: 'Synced',
+  /** The wallet secret is readable and holds a key. */
+  WalletReady: 'WalletReady',
+} as const;
+
+/**
+ * Destinations a workload may never reach: private (RFC 1918), carrier-grade NAT, loopback
+ * and link-local ranges (cloud metadata at 169.254.169.254 included), for IPv4 and IPv6.
+ */
+export const defaultDeniedEgressCidrs = [
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '::1/128',
+  'fc00::/7',
+  'fe80::/10',
+] as const;
+
+/** Namespace of the provider's ingress (gateway, ingress controller) by default. */
+export const defaultIngressNamespace = 'supercloud-system';
+
+export const TenantIsolation = Type.Object(
+  {
+    ingressNamespace: Type.String({
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      maxLength: 63,
+      default: defaultIngressNamespace,
+      description:
+        'Namespace whose pods (ingress controller, gateway) may reach the exposed ports of every lease.',
+    }),
+    deniedEgressCidrs: Type.Array(Type.String({ maxLength: 64, description: 'A CIDR.' }), {
+      maxItems: 64,
+      default: [...defaultDeniedEgressCidrs],
+      description:
+        'Address ranges workloads may not reach: cluster pod and service ranges, node networks, link-local metadata. Everything else on the internet is allowed.',
+    }),
+    dnsNamespace: Type.String({
+      maxLength: 63,
+      default: 'kube-system',
+      description: 'Namespace of the cluster DNS pods, which workloads may query.',
+    }),
+    dnsPodLabels: StringMap('Labels of the cluster DNS pods.', {
+      maxProperties: 8,
+      default: { 'k8s-app': 'kube-dns' },
+    }),
+  },
+  {
+    additionalProperties: false,
+    default: {},
+    description: 'How lease namespaces are walled off (the rest is not configurable).',
+  },
+);
+export type TenantIsolation = Static<typeof TenantIsolation>;
+
+export const ProviderSpec = Type.Object(
+  {
+    chain: Type.Object(
+      {
+        chainId: Type.Integer({ minimum: 1, format: 'int64', description: 'EVM chain id.' }),
+        rpcUrls: Type.Array(
+          Type.String({
+            pattern: '^(https?|wss?)://',
+            maxLength: 2048,
+            description: 'An RPC URL.',
+          }),
+          {
+            minItems: 1,
+            maxItems: 8,
+            description: 'JSON-RPC endpoints, tried in order.',
+          },
+        ),
+        marketplace: Address('Address of the Marketplace contract.'),
+        registry: Address('Address of the ProviderRegistry contract.'),
+        token: Type.Optional(
+          Address('Address of the payment token (read from the Marketplace when unset).'),
+        ),
+        confirmations: Type.Integer({
+          minimum: 0,
+          maximum: 1000,
+          default: 2,
+          description: 'Blocks behind the head the follower stays, to ride out reorgs.',
+        }),
+        startBlock: Type.Integer({
+          minimum: 0,
+          format: 'int64',
+          default: 0,
+          description: 'Block to start following from when there is no checkpoint.',
+        }),
+      },
+      { additionalProperties: false, description: 'The chain and contracts of the market.' },
+    ),
+    walletSecretRef: Type.Object(
+      {
+        name: Type.String({ maxLength: 253, description: 'Name of the Secret.' }),
+        namespace: Type.String({ maxLength: 63, description: 'Namespace of the Secret.' }),
+        key: Type.String({
+          maxLength: 253,
+          default: 'privateKey',
+          description: 'Key in the Secret holding the hex private key.',
+        }),
+      },
+      {
+        additionalProperties: false,
+        description: 'Secret holding the private key of the provider wallet.',
+      },
+    ),
+    gatewayUrl: Type.String({
+      pattern: '^https?://',
+      maxLength: 2048,
+      description:
+        'Public URL of the provider gateway (logs, secrets, status for tenants), published on chain.',
+    }),
+    attributes: StringMap(
+      'Attributes published on chain and matched against orders, e.g. region: eu-west, tier: 3.',
+      { maxProperties: 32, default: {} },
+    ),
+    bidding: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          description: 'Bid on new orders; false keeps serving existing leases only.',
+        }),
+        maxOutstandingBids: Type.Integer({
+          minimum: 0,
+          maximum: 100_000,
+          default: 100,
+          description: 'Bids awaiting an auction result at any time, at most.',
+        }),
+        minPricePerSecond: Uint256String(
+          'Never bid below this, in payment-token base units per second.',
+          { default: '0' },
+        ),
+      },
+      { additionalProperties: false, default: {}, description: 'Bidding policy.' },
+    ),
+    settlement: Type.Object(
+      {
+        withdrawIntervalSeconds: Type.Integer({
+          minimum: 10,
+          maximum: 30 * 24 * 3600,
+          default: 3600,
+          description: 'How often accrued escrow is withdrawn.',
+        }),
+        batchSize: Type.Integer({
+          minimum: 1,
+          maximum: 500,
+          default: 50,
+          description: 'Leases per withdraw transaction.',
+        }),
+        closeExhaustedLeases: Type.Boolean({
+          default: true,
+          description: 'Close leases whose escrow is exhausted (and tear their workload down).',
+        }),
+      },
+      { additionalProperties: false, default: {}, description: 'Settlement policy.' },
+    ),
+    tenantIsolation: TenantIsolation,
+  },
+  { additionalProperties: false, description: 'Chain, wallet and policies of this provider.' },
+);
+export type ProviderSpec = Static<typeof ProviderSpec>;
+
+export const ProviderStatus = Type.Object(
+  {
+    observedGeneration: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        format: 'int64',
+        description: 'The .metadata.generation this status describes.',
+      }),
+    ),
+    providerAddress: Type.Optional(Address('Address of the provider wallet.')),
+    registered: Type.Optional(
+      Type.Boolean({ description: 'Whether the address is registered in the ProviderRegistry.' }),
+    ),
+    lastProcessedBlock: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        format: 'int64',
+        description: 'Last block whose events were processed (the follower checkpoint).',
+      }),
+    ),
+    lastProcessedBlockHash: Type.Optional(
+      Type.String({
+        maxLength: 66,
+        description: 'Hash of that block, to notice a reorg on restart.',
+      }),
+    ),
+    balances: Type.Optional(
+      Type.Object(
+        {
+          native: Uint256String('Native balance of the wallet (gas), in wei.'),
+          token: Uint256String('Payment-token balance of the wallet, in base units.'),
+        },
+        { additionalProperties: false, description: 'Wallet balances at the last check.' },
+      ),
+    ),
+    conditions: Type.Optional(Conditions('Registered, Synced and WalletReady.')),
+  },
+  { additionalProperties: false, description: 'The provider on chain as last observed.' },
+);
+export type ProviderStatus = Static<typeof ProviderStatus>;
+
+/** A Provider object as the API returns it (wire JSON). */
+export interface Provider {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec: ProviderSpec;
+  status?: ProviderStatus;
+}

@@ -1,0 +1,123 @@
+import type { GpuNodePoolStatus } from '../api/gpunodepool.js';
+import type { WorkloadManifest } from '../api/workload-manifest.js';
+import { waitForCapacityReason } from './capacity.js';
+import { corpusPool, validLease, validManifest } from './corpus.js';
+import { checkLeaseFitsPool, checkManifestFitsResources } from './fit.js';
+import { validateManifest } from './validate-manifest.js';
+import { verifyLease } from './verify.js';
+
+function manifest(value: unknown = validManifest()): WorkloadManifest {
+  const result = validateManifest(value);
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return result.manifest;
+}
+
+describe('verifyLease', () => {
+  it('returns the defaulted spec and manifest of a good lease', () => {
+    const result = verifyLease(validLease().spec, corpusPool);
+    expect(result.verified).toBe(true);
+    if (result.verified) {
+      expect(result.manifest.services[0]?.replicas).toBe(1);
+      expect(result.spec.ingress).toEqual({ serviceType: 'ClusterIP' });
+    }
+  });
+
+  it('matches GPU models however they are written', () => {
+    const lease = validLease();
+    lease.spec.resources.gpuModel = ' nvidia h100_80gb hbm3 ';
+    expect(verifyLease(lease.spec, corpusPool).verified).toBe(true);
+  });
+
+  it('reports every misfit at once', () => {
+    const lease = validLease();
+    lease.spec.resources = {
+      ...lease.spec.resources,
+      gpus: 1,
+      cpuMillis: 1000,
+      gpuModel: 'AMD-MI300X',
+    };
+    const result = verifyLease(lease.spec, corpusPool);
+    expect(result.verified).toBe(false);
+    if (!result.verified) {
+      expect(result.issues.map((issue) => issue.path)).toEqual([
+        'spec.manifest.services[0].resources.gpus',
+        'spec.manifest.services[0].resources.cpuMillis',
+        'spec.resources.gpuModel',
+      ]);
+    }
+  });
+
+  it('keeps the reason short enough for a status message', () => {
+    const lease = validLease();
+    (lease.spec.manifest as unknown as { services: unknown[] }).services = Array.from(
+      { length: 40 },
+      () => ({ name: 'x'.repeat(5000) }),
+    );
+    const result = verifyLease(lease.spec, corpusPool);
+    expect(result.verified).toBe(false);
+    if (!result.verified) expect(result.reason.length).toBeLessThanOrEqual(4096);
+  });
+});
+
+describe('checkManifestFitsResources', () => {
+  const bought = validLease().spec.resources;
+
+  it('passes a manifest that uses exactly what was bought', () => {
+    const exact = validManifest();
+    const service = (exact.services as { resources: Record<string, number> }[])[0]!;
+    service.resources = {
+      gpus: 2,
+      cpuMillis: 8000,
+      memoryMiB: 32768,
+      ephemeralStorageMiB: 8192,
+      shmMiB: 64,
+    };
+    expect(checkManifestFitsResources(manifest(exact), bought)).toEqual([]);
+  });
+
+  it('counts replicas', () => {
+    const replicated = validManifest();
+    (replicated.services as Record<string, unknown>[])[0]!.replicas = 3;
+    expect(checkManifestFitsResources(manifest(replicated), bought)[0]).toEqual({
+      path: 'spec.manifest.services[0].resources.gpus',
+      message:
+        'the services need 6 gpus in all (replicas included) but spec.resources.gpus bought 2',
+    });
+  });
+});
+
+describe('checkLeaseFitsPool', () => {
+  it('ignores the GPU model of a CPU-only lease', () => {
+    const resources = { ...validLease().spec.resources, gpus: 0, gpuModel: 'none' };
+    expect(checkLeaseFitsPool(resources, corpusPool.spec)).toEqual([]);
+  });
+});
+
+describe('waitForCapacityReason', () => {
+  const status = (free: number, largestFreeOnNode: number): GpuNodePoolStatus => ({
+    gpus: { capacity: 32, allocatable: 32, allocated: 32 - free, free, largestFreeOnNode },
+  });
+
+  it('lets a lease start when the pool has the GPUs on one node', () => {
+    expect(waitForCapacityReason(manifest(), status(2, 2))).toBeUndefined();
+  });
+
+  it('waits when the pool has too few GPUs free', () => {
+    expect(waitForCapacityReason(manifest(), status(1, 1))).toBe(
+      'needs 2 GPUs, the pool has 1 free',
+    );
+  });
+
+  it('waits when the free GPUs are spread over nodes too thinly for one replica', () => {
+    expect(waitForCapacityReason(manifest(), status(4, 1))).toMatch(
+      /a replica needs 2 GPUs on one node/,
+    );
+  });
+
+  it('waits for a pool that has not reported yet, but never for a CPU-only workload', () => {
+    expect(waitForCapacityReason(manifest(), undefined)).toMatch(/not reported/);
+    const cpuOnly = validManifest();
+    (cpuOnly.services as { resources: Record<string, number> }[])[0]!.resources.gpus = 0;
+    expect(waitForCapacityReason(manifest(cpuOnly), undefined)).toBeUndefined();
+  });
+});
