@@ -37,10 +37,10 @@ test: setup ## everything: lint, generated files, unit, contracts, integration, 
 	@$(MAKE) --no-print-directory lint check-generated build test-unit test-contracts test-integration test-e2e
 
 test-unit: node_modules/.installed ## unit tests of pure logic (no cluster, no chain)
-	@$(JEST) --selectProjects unit --passWithNoTests
+	@$(JEST) --selectProjects unit
 
 test-contracts: node_modules/.installed ## forge unit, fuzz and invariant tests, and the gas snapshot check
-	@if [[ -f contracts/foundry.toml ]]; then cd contracts && forge fmt --check && forge test && forge snapshot --check --tolerance 2; fi
+	@cd contracts && forge fmt --check && forge test && forge snapshot --match-path 'test/gas/*' --check --tolerance 2
 
 test-integration: setup ## integration tests against the local stack (brought up if needed)
 	@$(JEST) --selectProjects integration --runInBand

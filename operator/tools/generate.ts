@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateAbis } from './generate-abis.js';
 import { generateCrds } from './generate-crds.js';
 
 /** A generator returns the files it owns: path relative to the repository root → content. */
@@ -10,7 +11,7 @@ type Generator = () => Promise<Map<string, string>> | Map<string, string>;
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-const generators: Record<string, Generator> = { crds: generateCrds };
+const generators: Record<string, Generator> = { crds: generateCrds, abis: generateAbis };
 
 async function main(check: boolean): Promise<void> {
   const stale: string[] = [];

@@ -32,7 +32,12 @@ export function impersonatingKubeConfig(user: string, groups: readonly string[] 
 /** An ethers provider for the local chain. Destroy it in afterAll. */
 export function chainProvider(): JsonRpcProvider {
   const { rpcUrl, chainId } = stack();
-  return new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true, pollingInterval: 200 });
+  return new JsonRpcProvider(rpcUrl, chainId, {
+    staticNetwork: true,
+    pollingInterval: 200,
+    // ethers caches identical calls for 250 ms; back-to-back sends would reuse a stale nonce.
+    cacheTimeout: -1,
+  });
 }
 
 /** A funded wallet of the local chain: index 0 deploys, the rest are free for tests. */

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { JsonRpcProvider } from 'ethers';
-import type { StackAccount } from './description.js';
+import { JsonRpcProvider, Wallet } from 'ethers';
+import { deploySupercloud, mockToken } from '../../operator/src/chain/deploy.js';
+import type { StackAccount, StackContracts } from './description.js';
 import { startDaemon, stopProcess, waitFor } from './process.js';
 import { repoRoot, stackDir } from './paths.js';
 
@@ -80,4 +81,56 @@ export async function isAnvilServing(rpcUrl: string): Promise<boolean> {
 
 export function stopAnvil(pid: number): Promise<void> {
   return stopProcess(pid);
+}
+
+/** Mock tokens minted to each of accounts 1..4 when the contracts are deployed: 1,000,000 TUSD. */
+export const fundedTokenAmount = 1_000_000n * 10n ** BigInt(mockToken.decimals);
+
+function localProvider(rpcUrl: string): JsonRpcProvider {
+  // No 250 ms cache of identical requests: anvil mines at once, so answers change that fast.
+  return new JsonRpcProvider(rpcUrl, localChainId, {
+    staticNetwork: true,
+    pollingInterval: 100,
+    cacheTimeout: -1,
+  });
+}
+
+/**
+ * Deploys the mock token, the provider registry and the marketplace with account 0 (also the
+ * treasury and the owner), and mints {@link fundedTokenAmount} to accounts 1..4.
+ */
+export async function deployStackContracts(rpcUrl: string): Promise<StackContracts> {
+  const [deployerAccount, ...others] = anvilAccounts;
+  if (!deployerAccount) throw new Error('no anvil account to deploy with');
+  const provider = localProvider(rpcUrl);
+  try {
+    const deployer = new Wallet(deployerAccount.privateKey, provider);
+    const { token, registry, marketplace, deployBlock } = await deploySupercloud({
+      deployer,
+      treasury: deployer.address,
+      fundAccounts: others.map(({ address }) => ({ address, amount: fundedTokenAmount })),
+    });
+    return { token, registry, marketplace, deployBlock };
+  } finally {
+    provider.destroy();
+  }
+}
+
+/** True when every contract of the description has code on the chain (a restarted anvil has none). */
+export async function areContractsDeployed(
+  rpcUrl: string,
+  contracts: StackContracts | undefined,
+): Promise<boolean> {
+  if (!contracts) return false;
+  const provider = localProvider(rpcUrl);
+  try {
+    const codes = await Promise.all(
+      [contracts.token, contracts.registry, contracts.marketplace].map((address) =>
+        provider.getCode(address),
+      ),
+    );
+    return codes.every((code) => code !== '0x');
+  } finally {
+    provider.destroy();
+  }
 }

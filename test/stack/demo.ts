@@ -1,7 +1,9 @@
-// make demo: the local stack and what it offers. Later steps (contracts, operator, a tenant's
-// orders) are added here as they land.
+// make demo: the local stack and what it offers. Later steps (operator, a tenant's orders) are
+// added here as they land.
 import { CoreV1Api } from '@kubernetes/client-node';
-import { JsonRpcProvider, formatEther } from 'ethers';
+import { JsonRpcProvider, formatEther, formatUnits } from 'ethers';
+import { connectContract, mockErc20Abi } from '../../operator/src/chain/abi/index.js';
+import { mockToken } from '../../operator/src/chain/deploy.js';
 import { loadKubeConfig } from './kube.js';
 import {
   defaultNodeGroups,
@@ -45,14 +47,30 @@ async function main(): Promise<void> {
   step('Chain');
   const provider = new JsonRpcProvider(stack.rpcUrl, stack.chainId, { staticNetwork: true });
   const block = await provider.getBlockNumber();
+  const token = connectContract(mockErc20Abi, stack.contracts.token, provider);
   const balances = await Promise.all(
-    stack.accounts.map(async (a) => formatEther(await provider.getBalance(a.address))),
+    stack.accounts.map(async ({ address }) => {
+      const [eth, tokens] = await Promise.all([
+        provider.getBalance(address),
+        token.balanceOf(address),
+      ]);
+      return `${formatEther(eth)} ETH, ${formatUnits(tokens, mockToken.decimals)} ${mockToken.symbol}`;
+    }),
   );
   provider.destroy();
   console.log(`  anvil at ${stack.rpcUrl}, chain id ${stack.chainId}, block ${block}`);
   stack.accounts.forEach((account, index) =>
-    console.log(`  account ${index}: ${account.address} (${balances[index]} ETH)`),
+    console.log(`  account ${index}: ${account.address} (${balances[index]})`),
   );
+
+  step('Contracts (deployed by account 0, the owner and treasury)');
+  const contractRows: [string, string][] = [
+    ['Marketplace', stack.contracts.marketplace],
+    ['ProviderRegistry', stack.contracts.registry],
+    [`${mockToken.symbol} (mock ERC-20, ${mockToken.decimals} decimals)`, stack.contracts.token],
+  ];
+  for (const [name, address] of contractRows) console.log(`  ${name.padEnd(34)} ${address}`);
+  console.log(`  deployed from block ${stack.contracts.deployBlock}`);
 
   step('Look around');
   console.log(`  export KUBECONFIG=${stack.kubeconfig}`);

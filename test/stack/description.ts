@@ -8,11 +8,13 @@ export interface StackAccount {
   readonly privateKey: string;
 }
 
-/** Contracts deployed on the local chain. */
+/** Contracts deployed on the local chain by `deploySupercloud` (operator/src/chain/deploy.ts). */
 export interface StackContracts {
+  /** The mock ERC-20 payment token (6 decimals), minted to accounts 1..4. */
   readonly token: string;
   readonly registry: string;
   readonly marketplace: string;
+  /** The block of the first deployment: where an event follower starts. */
   readonly deployBlock: number;
 }
 
@@ -40,8 +42,8 @@ export interface StackDescription {
   readonly anvilPid: number;
   readonly accounts: readonly StackAccount[];
   readonly nodeGroups: readonly StackNodeGroup[];
-  /** Present once the contracts are deployed. */
-  readonly contracts?: StackContracts;
+  /** Deployed by account 0 when the stack comes up (again if the chain lost them). */
+  readonly contracts: StackContracts;
   readonly startedAt: string;
 }
 

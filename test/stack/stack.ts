@@ -1,9 +1,18 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { anvilAccounts, isAnvilServing, localChainId, startAnvil, stopAnvil } from './anvil.js';
+import {
+  anvilAccounts,
+  areContractsDeployed,
+  deployStackContracts,
+  isAnvilServing,
+  localChainId,
+  startAnvil,
+  stopAnvil,
+} from './anvil.js';
 import {
   readStackDescription,
   writeStackDescription,
+  type StackContracts,
   type StackDescription,
   type StackNodeGroup,
 } from './description.js';
@@ -77,7 +86,16 @@ export async function stackUp(
   const existing = readStackDescription();
   if (existing && (await isStackHealthy(existing))) {
     log(`the local stack is already up (${existing.apiServer}, ${existing.rpcUrl}); reusing it`);
-    return existing;
+    // A description written before the contracts existed, or a chain that lost them.
+    const contracts = existing.contracts as StackContracts | undefined;
+    if (await areContractsDeployed(existing.rpcUrl, contracts)) return existing;
+    log('deploying the contracts: the chain does not have them');
+    const redeployed: StackDescription = {
+      ...existing,
+      contracts: await deployStackContracts(existing.rpcUrl),
+    };
+    writeStackDescription(redeployed);
+    return redeployed;
   }
   if (existing) log('found a stack that is not answering (a killed run?); cleaning it up');
   await stackDown(() => undefined);
@@ -107,6 +125,8 @@ export async function stackUp(
 
   log(`starting anvil on 127.0.0.1:${ports.anvil}`);
   const anvil = await startAnvil(ports.anvil);
+  log('deploying the token, the provider registry and the marketplace; funding accounts 1..4');
+  const contracts = await deployStackContracts(anvil.rpcUrl);
 
   const description: StackDescription = {
     kubeconfig,
@@ -117,6 +137,7 @@ export async function stackUp(
     chainId: localChainId,
     anvilPid: anvil.pid,
     accounts: anvilAccounts,
+    contracts,
     nodeGroups: groups,
     startedAt: new Date().toISOString(),
   };
