@@ -4,10 +4,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stackDir } from '../stack/paths.js';
+import { gasTable } from './gas.js';
 import { formatSection, type Benchmark, type Section } from './report.js';
 import { stackBoot } from './stack-boot.js';
 
 const benchmarks: Record<string, Benchmark> = {
+  gas: gasTable,
   'stack-boot': stackBoot,
 };
 

@@ -1,0 +1,63 @@
+// Gas per marketplace call and per full lease lifecycle, from the checked-in forge gas snapshot
+// (contracts/test/gas: one call per test, no base cost or calldata, as Sablier publishes), beside
+// Sablier Flow's published figures.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../stack/paths.js';
+import type { Figure, Section } from './report.js';
+
+/** What each gas test measures, and Sablier Flow's figure for the same operation where it has one. */
+const calls: ReadonlyArray<{ test: string; name: string; sablier?: number }> = [
+  {
+    test: 'test_Gas_CreateOrder_1KiBManifest',
+    name: 'createOrder, 1 KiB manifest',
+    sablier: 113_703,
+  },
+  { test: 'test_Gas_PlaceBid_First', name: 'placeBid, first bid' },
+  { test: 'test_Gas_PlaceBid_Lowering', name: 'placeBid, lowering' },
+  { test: 'test_Gas_AcceptBid', name: 'acceptBid' },
+  { test: 'test_Gas_Finalize', name: 'finalize' },
+  { test: 'test_Gas_Deposit', name: 'deposit', sablier: 32_997 },
+  { test: 'test_Gas_Withdraw_1Lease', name: 'withdraw, 1 lease', sablier: 38_178 },
+  { test: 'test_Gas_Withdraw_10Leases', name: 'withdraw, 10 leases' },
+  { test: 'test_Gas_Close', name: 'close' },
+  { test: 'test_Gas_FullLifecycle', name: 'full lease lifecycle' },
+];
+
+function readGasSnapshot(text: string): Map<string, number> {
+  const gas = new Map<string, number>();
+  for (const match of text.matchAll(/:(\w+)\(\) \(gas: (\d+)\)/g)) {
+    gas.set(match[1] as string, Number(match[2]));
+  }
+  return gas;
+}
+
+export async function gasTable(): Promise<Section> {
+  const gas = readGasSnapshot(readFileSync(join(repoRoot, 'contracts/.gas-snapshot'), 'utf8'));
+  const gasOf = (test: string): number => {
+    const value = gas.get(test);
+    if (value === undefined)
+      throw new Error(`contracts/.gas-snapshot has no ${test}; run forge snapshot`);
+    return value;
+  };
+  const figures: Figure[] = calls.map(({ test, name, sablier }) => ({
+    name,
+    value: gasOf(test).toLocaleString('en-US'),
+    ...(sablier === undefined
+      ? {}
+      : { reference: `Sablier Flow ${sablier.toLocaleString('en-US')}` }),
+  }));
+  const perAdditionalLease =
+    (gasOf('test_Gas_Withdraw_10Leases') - gasOf('test_Gas_Withdraw_1Lease')) / 9;
+  figures.push({
+    name: 'withdraw, per additional lease in a batch',
+    value: Math.round(perAdditionalLease).toLocaleString('en-US'),
+    reference: 'target < 15,000',
+  });
+  return {
+    title: 'Gas',
+    method:
+      'contracts/.gas-snapshot (forge snapshot of contracts/test/gas, `make test-contracts` checks it): gas executed by each call, without the 21,000 base cost and calldata, 1% protocol fee.',
+    figures,
+  };
+}
