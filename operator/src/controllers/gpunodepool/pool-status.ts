@@ -202,7 +202,7 @@ function containerRequest(container: Wire<V1Container>, resource: string): numbe
 }
 
 /** GPUs a pod holds: its containers' sum, or its largest init container if that is more. */
-function podRequest(pod: Wire<V1Pod>, resource: string): number {
+export function podRequest(pod: Wire<V1Pod>, resource: string): number {
   const containers = (pod.spec?.containers ?? []).reduce(
     (sum, container) => sum + containerRequest(container, resource),
     0,

@@ -1,0 +1,76 @@
+// The ComputeLease controller, declared: what wakes a lease. Its own objects wake it through
+// their owner reference (a deleted or edited child is restored); its pool and the Provider's
+// isolation policy wake the leases they shape; pods and nodes coming and going wake the leases
+// waiting for room on their pool.
+import type { ComputeLease } from '../../api/computelease.js';
+import type { LabelSelector } from '../../config/label-selector.js';
+import { controller, type ControllerSpec } from '../../kube/controller.js';
+import { NodeKind, PodKind } from '../../kube/objects.js';
+import { poolCountingNode } from '../gpunodepool/pool-status.js';
+import { leasesOfPool, poolOfPod } from '../indexes.js';
+import { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../kinds.js';
+import { onGenerationChange } from '../watch-filters.js';
+import { leaseChildKinds } from './children.js';
+import { computeLeaseReconciler } from './reconciler.js';
+import type { Verifier } from './verifier.js';
+
+export interface ComputeLeaseControllerOptions {
+  readonly verifier: Verifier;
+  /** Ingress namespace of the NetworkPolicies when no Provider object sets the isolation policy. */
+  readonly ingressNamespace: string;
+  /** Only leases whose labels match are reconciled. */
+  readonly leaseSelector?: LabelSelector;
+  /** Concurrent reconciles (never two for one lease). */
+  readonly workers?: number;
+}
+
+/** Name of the controller in metrics and logs. */
+export const computeLeaseControllerName = 'computelease';
+
+/**
+ * @example manager.add(computeLeaseController({ verifier: clusterVerifier(), ingressNamespace: 'supercloud-system' }))
+ */
+export function computeLeaseController(
+  options: ComputeLeaseControllerOptions,
+): ControllerSpec<ComputeLease> {
+  const selector = options.leaseSelector;
+  return controller<ComputeLease>({
+    name: computeLeaseControllerName,
+    for: ComputeLeaseKind,
+    ...(selector
+      ? { filter: (lease: ComputeLease) => selector.matches(lease.metadata.labels) }
+      : {}),
+    owns: Object.values(leaseChildKinds),
+    watches: [
+      // The lease reads the pool's and the Provider's spec, not their status (written often).
+      {
+        kind: GpuNodePoolKind,
+        map: onGenerationChange((pool, cache) =>
+          leasesOfPool(cache, pool.metadata.name ?? '', 'all'),
+        ),
+      },
+      {
+        kind: ProviderKind,
+        map: onGenerationChange((_provider, cache) =>
+          cache.list(ComputeLeaseKind).map((lease) => ({ name: lease.metadata.name ?? '' })),
+        ),
+      },
+      {
+        kind: PodKind,
+        map: (pod, cache) => {
+          const pool = poolOfPod(pod, cache);
+          return pool ? leasesOfPool(cache, pool.metadata.name ?? '', 'waiting') : [];
+        },
+      },
+      {
+        kind: NodeKind,
+        map: (node, cache) => {
+          const pool = poolCountingNode(cache.list(GpuNodePoolKind), node);
+          return pool ? leasesOfPool(cache, pool.metadata.name ?? '', 'waiting') : [];
+        },
+      },
+    ],
+    workers: options.workers ?? 4,
+    reconcile: computeLeaseReconciler(options),
+  });
+}

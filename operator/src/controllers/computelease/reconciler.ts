@@ -1,0 +1,376 @@
+// The ComputeLease reconcile: read the lease, its pool and the isolation policy from the cache;
+// verify; then either tear down (closing, rejected), wait (no room on the pool), or apply what
+// differs from the desired objects; and write the status once at the end. Level-based: it reads
+// the world each time and never depends on which event woke it.
+import type { ComputeLease } from '../../api/computelease.js';
+import type { GpuNodePool } from '../../api/gpunodepool.js';
+import type { TenantIsolation } from '../../api/provider.js';
+import type { WorkloadManifest } from '../../api/workload-manifest.js';
+import type { LabelSelector } from '../../config/label-selector.js';
+import { apply, applyStatus } from '../../kube/apply.js';
+import type { ReconcileContext, ReconcileRequest, Reconciler } from '../../kube/controller.js';
+import { KubeApiError, TerminalError, isNotFound } from '../../kube/errors.js';
+import type { InformerCache } from '../../kube/informer-cache.js';
+import {
+  DeploymentKind,
+  NamespaceKind,
+  ResourceQuotaKind,
+  ServiceKind,
+  objectKey,
+  type KubeObject,
+} from '../../kube/objects.js';
+import { waitForCapacityReason } from '../../workloads/capacity.js';
+import {
+  applyOrder,
+  desiredObjects,
+  type DesiredObjects,
+} from '../../workloads/desired-objects.js';
+import { leaseNamespaceName } from '../../workloads/names.js';
+import { manifestTotals } from '../../workloads/totals.js';
+import { podRequest } from '../gpunodepool/pool-status.js';
+import { indexes, poolNodesAndPods } from '../indexes.js';
+import { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../kinds.js';
+import { holdsDesired, jsonEqual } from '../semantic.js';
+import {
+  childKind,
+  namespaceState,
+  namespacedChildKinds,
+  ownedChildren,
+  type NamespaceState,
+} from './children.js';
+import { poolHeadroom, type AdmittedLease } from './headroom.js';
+import {
+  computeLeaseStatus,
+  leaseTransitionEvent,
+  type ControllerLeaseStatus,
+  type ObservedLease,
+} from './status.js';
+import type { Verification, Verifier } from './verifier.js';
+
+export interface ComputeLeaseReconcilerOptions {
+  readonly verifier: Verifier;
+  /** Ingress namespace of the NetworkPolicies when no Provider object sets the isolation policy. */
+  readonly ingressNamespace: string;
+  /** Only leases whose labels match are reconciled. */
+  readonly leaseSelector?: LabelSelector;
+  readonly now?: () => Date;
+}
+
+/** What one reconcile found out, gathered before anything is decided. */
+interface Scope {
+  readonly lease: ComputeLease;
+  readonly namespace: string;
+  readonly namespaceState: NamespaceState;
+  readonly pool: GpuNodePool | undefined;
+  readonly verification: Verification | undefined;
+}
+
+/** What the phase functions tell the status. */
+interface Outcome {
+  namespace: ObservedLease['namespace'];
+  waitingForCapacity?: string;
+  /** Why the lease cannot make progress, when the API server refused one of its objects. */
+  failure?: string;
+  /** Overrides the status message while the lease waits for something verification needs. */
+  pendingReason?: string;
+}
+
+/**
+ * The reconcile function of the ComputeLease controller.
+ *
+ * @example manager.add(controller({ name: 'computelease', for: ComputeLeaseKind, reconcile: computeLeaseReconciler({ verifier: clusterVerifier(), ingressNamespace: 'supercloud-system' }) }))
+ */
+export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): Reconciler {
+  const now = options.now ?? (() => new Date());
+  // Leases whose workload this process applied but whose Deployments the cache may not show yet:
+  // counted as using their GPUs, so the next lease on the pool does not take the same ones.
+  const admitted = new Map<string, AdmittedLease>();
+
+  return async ({ name }: ReconcileRequest, context: ReconcileContext) => {
+    const { cache } = context;
+    const lease = cache.get(ComputeLeaseKind, name);
+    if (
+      !lease ||
+      lease.metadata.deletionTimestamp ||
+      (options.leaseSelector && !options.leaseSelector.matches(lease.metadata.labels))
+    ) {
+      // Deleted: the garbage collector removes the namespace through its owner reference.
+      admitted.delete(name);
+      return;
+    }
+    const log = context.log.child({ leaseId: lease.spec.leaseId, orderId: lease.spec.orderId });
+    const scope = await gather(lease, cache, options.verifier);
+    const outcome: Outcome = { namespace: observedNamespace(scope.namespaceState) };
+    try {
+      if (lease.spec.closeRequested || scope.verification?.verified === false) {
+        admitted.delete(name);
+        outcome.namespace = await tearDown(scope, context);
+      } else if (!scope.pool) {
+        outcome.pendingReason = `waiting for GpuNodePool ${lease.spec.pool}, which does not exist`;
+      } else if (scope.namespaceState.state === 'foreign') {
+        outcome.pendingReason = `waiting for the namespace ${scope.namespace} of a deleted lease to be removed`;
+      } else if (scope.verification?.verified) {
+        await deploy(scope, scope.pool, scope.verification.manifest, context, outcome, {
+          admitted,
+          isolation: isolationPolicy(cache, options.ingressNamespace),
+        });
+      }
+    } catch (error) {
+      if (!(error instanceof KubeApiError) || (error.code !== 400 && error.code !== 422)) {
+        throw error; // transient: retried with backoff
+      }
+      outcome.failure = error.message;
+    } finally {
+      await writeStatus(scope, outcome, context, log, now());
+    }
+    if (outcome.failure) {
+      throw new TerminalError(`the API server refused an object of lease ${name}`, {
+        details: outcome.failure,
+        action: 'fix the operator or the manifest; the lease is retried when it changes',
+      });
+    }
+  };
+}
+
+async function gather(
+  lease: ComputeLease,
+  cache: InformerCache,
+  verifier: Verifier,
+): Promise<Scope> {
+  const namespace = leaseNamespaceName(lease.spec.leaseId);
+  const state = namespaceState(cache, lease, namespace);
+  const pool = cache.get(GpuNodePoolKind, lease.spec.pool);
+  let verification = pool ? await verifier.verify(lease, pool) : undefined;
+  if (state.state === 'foreign' && !state.terminating) {
+    // Two leases with one id, or a namespace made by hand: never take it over.
+    verification = {
+      verified: false,
+      reason: `spec.leaseId: the namespace ${namespace} of lease id ${lease.spec.leaseId} already exists and belongs to ${state.owner}`,
+    };
+  }
+  return { lease, namespace, namespaceState: state, pool, verification };
+}
+
+function observedNamespace(state: NamespaceState): ObservedLease['namespace'] {
+  return state.state === 'active' || state.state === 'terminating' ? state.state : 'absent';
+}
+
+/** The Provider's isolation policy (one Provider per cluster), else the operator's default. */
+function isolationPolicy(cache: InformerCache, ingressNamespace: string): Partial<TenantIsolation> {
+  const [provider] = cache.list(ProviderKind);
+  return provider?.spec?.tenantIsolation ?? { ingressNamespace };
+}
+
+/** Closing or rejected: the workload must not exist. Deletes the namespace (everything in it goes). */
+async function tearDown(
+  scope: Scope,
+  { client, log }: ReconcileContext,
+): Promise<ObservedLease['namespace']> {
+  const state = scope.namespaceState;
+  if (state.state !== 'active') return observedNamespace(state);
+  log.info('deleting the lease namespace', { namespace: scope.namespace });
+  const deleted = await client.delete(NamespaceKind, scope.namespace, {
+    uid: state.uid,
+    propagationPolicy: 'Background',
+  });
+  return deleted ? 'terminating' : 'absent';
+}
+
+interface DeployDependencies {
+  readonly admitted: Map<string, AdmittedLease>;
+  readonly isolation: Partial<TenantIsolation>;
+}
+
+/**
+ * A verified, open lease: if its workload is not admitted yet, check the pool has room; then
+ * apply every object that differs from what it should be, and prune what it no longer declares.
+ */
+async function deploy(
+  scope: Scope,
+  pool: GpuNodePool,
+  manifest: WorkloadManifest,
+  context: ReconcileContext,
+  outcome: Outcome,
+  { admitted, isolation }: DeployDependencies,
+): Promise<void> {
+  const { lease, namespace } = scope;
+  const { cache } = context;
+  const name = lease.metadata.name ?? '';
+  if (scope.namespaceState.state === 'terminating') {
+    // Deleted by hand: it is re-created once it is gone (its deletion wakes the lease).
+    return;
+  }
+  const desired = desiredObjects(lease, pool, { isolation });
+  const deployed = ownedChildren(cache, DeploymentKind, namespace, lease).length > 0;
+  if (!deployed && !admitted.has(name)) {
+    const reason = waitForCapacityReason(manifest, {
+      gpus: poolHeadroom(
+        {
+          pool,
+          pools: cache.list(GpuNodePoolKind),
+          ...poolNodesAndPods(cache, pool),
+          admitted: otherAdmittedLeases(cache, lease, pool, admitted),
+        },
+        new Date(),
+      ),
+    });
+    if (reason) {
+      outcome.waitingForCapacity = reason;
+      return;
+    }
+  }
+  admitted.set(name, { namespace, gpus: manifestTotals(manifest).gpus });
+
+  const quotaEnforced = isQuotaEnforced(cache, desired);
+  // Walls before workloads: the namespace, then quota, limits, policies and identity, then
+  // Services, and the Deployments only once the quota controller enforces the quota (pods
+  // created earlier would be refused by quota admission and retried with backoff).
+  const tiers: KubeObject[][] = [
+    [desired.namespace],
+    applyOrder(desired).filter((o) => o.kind !== 'Namespace' && o.kind !== 'Deployment'),
+    quotaEnforced ? [...desired.deployments] : [],
+  ];
+  let applied = 0;
+  for (const tier of tiers) {
+    const stale = tier.filter(
+      (object) => !holdsDesired(object, cache.get(childKind(object), objectKey(object))),
+    );
+    await Promise.all(
+      stale.map((object) => apply(context.client, childKind(object), object, { force: true })),
+    );
+    applied += stale.length;
+  }
+  outcome.namespace = 'active';
+  const pruned = await prune(context, lease, namespace, desired);
+  if (applied + pruned > 0) {
+    context.log.debug('applied the lease objects', { applied, pruned, quotaEnforced });
+  }
+}
+
+/** True when the quota controller has taken up the quota as desired (status.hard = spec.hard). */
+function isQuotaEnforced(cache: InformerCache, desired: DesiredObjects): boolean {
+  const quota = cache.get(ResourceQuotaKind, objectKey(desired.resourceQuota));
+  return holdsDesired(desired.resourceQuota.spec?.hard, quota?.status?.hard, ['status', 'hard']);
+}
+
+/** Deletes the lease's objects in its namespace that it no longer declares (a removed service). */
+async function prune(
+  { cache, client }: ReconcileContext,
+  lease: ComputeLease,
+  namespace: string,
+  desired: DesiredObjects,
+): Promise<number> {
+  const wanted = new Set(applyOrder(desired).map((o) => `${o.kind}/${o.metadata?.name}`));
+  const leftovers = namespacedChildKinds.flatMap((kind) =>
+    ownedChildren(cache, kind, namespace, lease)
+      .filter((object) => !wanted.has(`${kind.kind}/${object.metadata?.name}`))
+      .map((object) => ({ kind, object })),
+  );
+  await Promise.all(
+    leftovers.map(({ kind, object }) =>
+      client.delete(kind, object.metadata?.name ?? '', {
+        namespace,
+        uid: object.metadata?.uid,
+      }),
+    ),
+  );
+  return leftovers.length;
+}
+
+/**
+ * The other open leases of the pool whose workload exists (GPUs from their Deployments) or was
+ * just applied by this process (GPUs from the ledger).
+ */
+function otherAdmittedLeases(
+  cache: InformerCache,
+  lease: ComputeLease,
+  pool: GpuNodePool,
+  ledger: ReadonlyMap<string, AdmittedLease>,
+): AdmittedLease[] {
+  const resource = pool.spec.extendedResourceName;
+  return cache
+    .list(ComputeLeaseKind, { name: indexes.leasesByPool, value: pool.metadata.name ?? '' })
+    .filter((other) => other.metadata.uid !== lease.metadata.uid && !other.spec.closeRequested)
+    .flatMap((other) => {
+      const namespace = leaseNamespaceName(other.spec.leaseId);
+      const deployments = ownedChildren(cache, DeploymentKind, namespace, other);
+      if (deployments.length > 0) {
+        const gpus = deployments.reduce(
+          (sum, d) =>
+            sum + (d.spec?.replicas ?? 1) * podRequest({ spec: d.spec?.template?.spec }, resource),
+          0,
+        );
+        return [{ namespace, gpus }];
+      }
+      const entry = ledger.get(other.metadata.name ?? '');
+      return entry ? [entry] : [];
+    });
+}
+
+/** Computes the status, writes it if it changed (one write), and records the transition. */
+async function writeStatus(
+  scope: Scope,
+  outcome: Outcome,
+  { cache, client, events }: ReconcileContext,
+  log: ReconcileContext['log'],
+  now: Date,
+): Promise<void> {
+  const { lease, namespace } = scope;
+  const observed: ObservedLease = {
+    verification: scope.verification,
+    ...(outcome.waitingForCapacity ? { waitingForCapacity: outcome.waitingForCapacity } : {}),
+    namespace: outcome.namespace,
+    deployments: ownedChildren(cache, DeploymentKind, namespace, lease),
+    services: ownedChildren(cache, ServiceKind, namespace, lease),
+  };
+  let status = computeLeaseStatus(lease, observed, now);
+  if (outcome.failure)
+    status = { ...status, phase: 'Failed', message: outcome.failure.slice(0, 32_768) };
+  else if (outcome.pendingReason) status = { ...status, message: outcome.pendingReason };
+  if (!statusChanged(lease, status)) return;
+  try {
+    await applyStatus(client, ComputeLeaseKind, lease, status);
+  } catch (error) {
+    if (isNotFound(error)) return; // deleted meanwhile
+    throw error;
+  }
+  const event = leaseTransitionEvent(lease.status?.phase, status);
+  if (!event) return;
+  events.record(ComputeLeaseKind, lease, { ...event, action: actionOf(status.phase) });
+  const fields = { phase: status.phase, from: lease.status?.phase, detail: status.message };
+  if (event.type === 'Warning') log.warn(`lease ${status.phase}`, fields);
+  else log.info(`lease ${status.phase}`, fields);
+}
+
+/** Status fields this controller writes (the chain side writes the others). */
+const controllerStatusKeys = [
+  'phase',
+  'observedGeneration',
+  'namespace',
+  'replicas',
+  'readyReplicas',
+  'endpoints',
+  'closeReason',
+  'message',
+  'conditions',
+] as const satisfies readonly (keyof ControllerLeaseStatus)[];
+
+/** True when a field the controller writes differs, or was written before and is now left out. */
+function statusChanged(lease: ComputeLease, status: ControllerLeaseStatus): boolean {
+  const current = lease.status ?? {};
+  return controllerStatusKeys.some((key) => !jsonEqual(status[key], current[key]));
+}
+
+/** The Event action (what the operator was doing) for a phase. */
+function actionOf(phase: ControllerLeaseStatus['phase']): string {
+  switch (phase) {
+    case 'Rejected':
+    case 'Pending':
+      return 'Verify';
+    case 'Closing':
+    case 'Closed':
+      return 'Close';
+    default:
+      return 'Deploy';
+  }
+}

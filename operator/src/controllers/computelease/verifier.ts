@@ -1,0 +1,38 @@
+// Whether a lease may run here. The cluster check (the manifest is valid, hashes to
+// spec.manifestHash, fits what was bought and the pool) is verifyLease; the chain check (the
+// lease is active on chain, belongs to this provider, the hash matches the contract's) is
+// another Verifier composed after it by the chain issue.
+import type { ComputeLease } from '../../api/computelease.js';
+import type { GpuNodePool } from '../../api/gpunodepool.js';
+import type { WorkloadManifest } from '../../api/workload-manifest.js';
+import { verifyLease } from '../../workloads/verify.js';
+
+/** The answer of a Verifier: deployable (with the validated, defaulted manifest) or not, and why. */
+export type Verification =
+  | { readonly verified: true; readonly manifest: WorkloadManifest }
+  | {
+      readonly verified: false;
+      /** What is wrong, naming the field (`spec.manifest.services[0].image: ...`). */
+      readonly reason: string;
+    };
+
+/** Decides whether a lease may run on its pool. Deterministic for the same inputs. */
+export interface Verifier {
+  verify(lease: ComputeLease, pool: GpuNodePool): Promise<Verification>;
+}
+
+/**
+ * The cluster-side Verifier: schema, manifest rules, hash, bought resources, pool.
+ *
+ * @example const verification = await clusterVerifier().verify(lease, pool);
+ */
+export function clusterVerifier(): Verifier {
+  return {
+    verify: async (lease, pool) => {
+      const result = verifyLease(lease.spec, pool);
+      return result.verified
+        ? { verified: true, manifest: result.manifest }
+        : { verified: false, reason: result.reason };
+    },
+  };
+}

@@ -1,0 +1,255 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../logging/logger.js';
+import { ControllerMetrics } from '../metrics/controller-metrics.js';
+import { KubeClient } from './client.js';
+import {
+  Controller,
+  controller,
+  type ReconcileRequest,
+  type ReconcileResult,
+} from './controller.js';
+import { TerminalError } from './errors.js';
+import { EventRecorder } from './events.js';
+import { InformerCache } from './informer-cache.js';
+import { resourceKind, type KubeObject, type ResourceKind } from './objects.js';
+import { FakeClock, flushPromises } from './testing/fake-clock.js';
+import { FakeListerWatcher } from './testing/fake-lister-watcher.js';
+
+const ParentKind = resourceKind<KubeObject>('example.dev/v1', 'Parent', 'parents', false);
+const ChildKind = resourceKind<KubeObject>('v1', 'ConfigMap', 'configmaps', true);
+const OtherKind = resourceKind<KubeObject>('v1', 'Secret', 'secrets', true);
+
+const parent = (name: string, rv = '1'): KubeObject => ({
+  metadata: { name, uid: `uid-${name}`, resourceVersion: rv },
+});
+const child = (name: string, owner: string, rv = '1', controllerRef = true): KubeObject => ({
+  metadata: {
+    namespace: 'ns',
+    name,
+    resourceVersion: rv,
+    ownerReferences: [
+      {
+        apiVersion: 'example.dev/v1',
+        kind: 'Parent',
+        name: owner,
+        uid: `uid-${owner}`,
+        controller: controllerRef,
+      },
+    ],
+  },
+});
+
+function harness(reconcile: (request: ReconcileRequest) => Promise<ReconcileResult>, workers = 1) {
+  const clock = new FakeClock();
+  const apis = new Map<string, FakeListerWatcher<KubeObject>>();
+  const api = (kind: ResourceKind) => {
+    if (!apis.has(kind.kind)) apis.set(kind.kind, new FakeListerWatcher());
+    return apis.get(kind.kind)!;
+  };
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromClusterAndUser(
+    { name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true },
+    { name: 'u' },
+  );
+  const client = new KubeClient({ kubeConfig });
+  const cache = new InformerCache(client, {
+    clock,
+    listerWatcher: <T extends KubeObject>(kind: ResourceKind<T>) =>
+      api(kind) as unknown as FakeListerWatcher<T>,
+  });
+  const registry = new Registry();
+  const metrics = new ControllerMetrics(registry);
+  const events = new EventRecorder(
+    { create: async () => undefined, updateSeries: async () => undefined },
+    { reportingInstance: 'test', clock },
+  );
+  const spec = controller({
+    name: 'parent',
+    for: ParentKind,
+    owns: [ChildKind],
+    watches: [
+      {
+        kind: OtherKind,
+        map: (object: KubeObject) => [{ name: object.metadata?.labels?.parent ?? '' }],
+      },
+    ],
+    workers,
+    reconcile: (request) => reconcile(request),
+  });
+  const running = new Controller(spec, {
+    client,
+    cache,
+    events,
+    metrics,
+    logger: silentLogger(),
+    clock,
+  });
+  const start = async () => {
+    cache.start();
+    await cache.waitForSync();
+    running.start();
+    await flushPromises();
+  };
+  const metric = async (name: string, labels: Record<string, string>) => {
+    const values = (await registry.getSingleMetric(name)!.get()).values;
+    return values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
+  };
+  return { clock, api, cache, running, start, metric };
+}
+
+describe('Controller', () => {
+  it('reconciles every primary once at start, and owners and mapped keys on change', async () => {
+    const seen: string[] = [];
+    const h = harness(async ({ key }) => void seen.push(key));
+    h.api(ParentKind).listResult = { items: [parent('a'), parent('b')], resourceVersion: '1' };
+    h.api(ChildKind).listResult = { items: [child('a-child', 'a')], resourceVersion: '1' };
+    await h.start();
+    expect(seen.sort()).toEqual(['a', 'b']);
+
+    seen.length = 0;
+    h.api(ChildKind).current.emit({ type: 'MODIFIED', object: child('a-child', 'a', '2') });
+    h.api(ChildKind).current.emit({
+      type: 'ADDED',
+      object: child('not-controlled', 'b', '3', false),
+    });
+    h.api(OtherKind).current.emit({
+      type: 'ADDED',
+      object: { metadata: { namespace: 'ns', name: 's', labels: { parent: 'b' } } },
+    });
+    await flushPromises();
+    expect(seen.sort()).toEqual(['a', 'b']);
+    await h.running.stop();
+  });
+
+  it('retries a throwing reconcile with exponential backoff and counts it in the metrics', async () => {
+    const attempts: number[] = [];
+    const h = harness(async () => {
+      attempts.push(h.clock.now());
+      if (attempts.length <= 4) throw new Error('API unavailable');
+    });
+    h.api(ParentKind).listResult = { items: [parent('a')], resourceVersion: '1' };
+    await h.start();
+    await h.clock.advance(1_000);
+    expect(attempts.slice(1).map((t, i) => t - attempts[i]!)).toEqual([5, 10, 20, 40]);
+    expect(
+      await h.metric('controller_runtime_reconcile_errors_total', { controller: 'parent' }),
+    ).toBe(4);
+    expect(
+      await h.metric('controller_runtime_reconcile_total', {
+        controller: 'parent',
+        result: 'error',
+      }),
+    ).toBe(4);
+    expect(
+      await h.metric('controller_runtime_reconcile_total', {
+        controller: 'parent',
+        result: 'success',
+      }),
+    ).toBe(1);
+    expect(await h.metric('workqueue_retries_total', { name: 'parent' })).toBe(4);
+    expect(
+      await h.metric('controller_runtime_reconcile_panics_total', { controller: 'parent' }),
+    ).toBe(0);
+    await h.running.stop();
+  });
+
+  it('counts a crash (TypeError) as a panic and still retries it', async () => {
+    let calls = 0;
+    const h = harness(async () => {
+      if (calls++ === 0) (undefined as unknown as { x: number }).x.toFixed();
+    });
+    h.api(ParentKind).listResult = { items: [parent('a')], resourceVersion: '1' };
+    await h.start();
+    await h.clock.advance(10);
+    expect(calls).toBe(2);
+    expect(
+      await h.metric('controller_runtime_reconcile_panics_total', { controller: 'parent' }),
+    ).toBe(1);
+    await h.running.stop();
+  });
+
+  it('does not retry a terminal error', async () => {
+    let calls = 0;
+    const h = harness(async () => {
+      calls++;
+      throw new TerminalError('manifest hash does not match the chain');
+    });
+    h.api(ParentKind).listResult = { items: [parent('a')], resourceVersion: '1' };
+    await h.start();
+    await h.clock.advance(60_000);
+    expect(calls).toBe(1);
+    expect(
+      await h.metric('controller_runtime_terminal_reconcile_errors_total', {
+        controller: 'parent',
+      }),
+    ).toBe(1);
+    await h.running.stop();
+  });
+
+  it('requeues after the requested delay', async () => {
+    const at: number[] = [];
+    const h = harness(async () => {
+      at.push(h.clock.now());
+      return at.length < 3 ? { requeueAfterMs: 30_000 } : undefined;
+    });
+    h.api(ParentKind).listResult = { items: [parent('a')], resourceVersion: '1' };
+    await h.start();
+    await h.clock.advance(120_000);
+    expect(at.map((t) => t - at[0]!)).toEqual([0, 30_000, 60_000]);
+    expect(
+      await h.metric('controller_runtime_reconcile_total', {
+        controller: 'parent',
+        result: 'requeue_after',
+      }),
+    ).toBe(2);
+    await h.running.stop();
+  });
+
+  it('never runs one key on two workers, and runs it once more when it changed meanwhile', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const seen: string[] = [];
+    const releases: (() => void)[] = [];
+    const h = harness(async ({ key }) => {
+      seen.push(key);
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      inFlight--;
+    }, 4);
+    h.api(ParentKind).listResult = { items: [parent('a')], resourceVersion: '1' };
+    await h.start();
+    for (let rv = 2; rv < 6; rv++)
+      h.api(ParentKind).current.emit({ type: 'MODIFIED', object: parent('a', String(rv)) });
+    await flushPromises();
+    expect(seen).toEqual(['a']);
+    releases.shift()!();
+    await flushPromises();
+    expect(seen).toEqual(['a', 'a']); // the four changes collapse into one more reconcile
+    releases.shift()!();
+    await flushPromises();
+    expect(seen).toEqual(['a', 'a']);
+    expect(maxInFlight).toBe(1);
+    await h.running.stop();
+  });
+
+  it('on stop lets the in-flight reconcile finish and takes no new keys', async () => {
+    let release: () => void = () => undefined;
+    const seen: string[] = [];
+    const h = harness(async ({ key }) => {
+      seen.push(key);
+      if (key === 'a') await new Promise<void>((resolve) => (release = resolve));
+    });
+    h.api(ParentKind).listResult = { items: [parent('a'), parent('b')], resourceVersion: '1' };
+    await h.start();
+    let stopped = false;
+    const stopping = h.running.stop(60_000).then(() => (stopped = true));
+    await flushPromises();
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(seen).toEqual(['a']);
+    expect(h.running.running).toBe(false);
+  });
+});
