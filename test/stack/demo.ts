@@ -1,10 +1,15 @@
-// make demo: the local stack and what it offers. Later steps (operator, a tenant's orders) are
-// added here as they land.
+// make demo: the local stack, then the operator turning a ComputeLease into an isolated GPU
+// workload on the H100 pool. Later steps (a tenant's order on chain) are added here as they land.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { JsonRpcProvider, formatEther, formatUnits } from 'ethers';
 import { connectContract, mockErc20Abi } from '../../operator/src/chain/abi/index.js';
 import { mockToken } from '../../operator/src/chain/deploy.js';
 import { loadKubeConfig } from './kube.js';
+import { repoRoot, toolPath } from './paths.js';
+import { waitFor } from './process.js';
 import {
   defaultNodeGroups,
   gpuProductLabel,
@@ -72,10 +77,106 @@ async function main(): Promise<void> {
   for (const [name, address] of contractRows) console.log(`  ${name.padEnd(34)} ${address}`);
   console.log(`  deployed from block ${stack.contracts.deployBlock}`);
 
-  step('Look around');
+  const kubectl = (...args: string[]): string =>
+    execFileSync(toolPath('kubectl'), ['--kubeconfig', stack.kubeconfig, ...args], {
+      encoding: 'utf8',
+    });
+
+  step("CustomResourceDefinitions and the operator's least-privilege RBAC");
+  kubectl('apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds'));
+  kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all');
+  kubectl('apply', '-f', join(repoRoot, 'test/integration/controllers/rbac.yaml'));
+  console.log(
+    kubectl(
+      'get',
+      'crd',
+      'computeleases.supercloud.dev',
+      'gpunodepools.supercloud.dev',
+      'providers.supercloud.dev',
+    ).trimEnd(),
+  );
+
+  step('supercloud-operator run (as its ServiceAccount, leader-elected)');
+  const operator = await startOperator(stack.kubeconfig);
+  try {
+    step('GpuNodePools and a ComputeLease: examples/computelease-h100.yaml');
+    kubectl(
+      'apply',
+      '-f',
+      join(repoRoot, 'examples/gpunodepool-h100.yaml'),
+      '-f',
+      join(repoRoot, 'examples/gpunodepool-a100.yaml'),
+      '-f',
+      join(repoRoot, 'examples/computelease-h100.yaml'),
+    );
+    await waitFor(
+      'the lease to be Running',
+      async () =>
+        kubectl('get', 'computelease', 'lease-1001', '-o', 'jsonpath={.status.phase}') ===
+        'Running',
+      120_000,
+      500,
+    );
+    console.log(kubectl('get', 'supercloud').trimEnd());
+    const namespace = kubectl(
+      'get',
+      'computelease',
+      'lease-1001',
+      '-o',
+      'jsonpath={.status.namespace}',
+    );
+    step(`The lease's namespace ${namespace}: pods on H100 nodes, isolation objects`);
+    console.log(kubectl('get', 'pods', '-n', namespace, '-o', 'wide').trimEnd());
+    console.log(
+      kubectl(
+        'get',
+        'resourcequota,limitrange,networkpolicy,serviceaccount,deployment,service',
+        '-n',
+        namespace,
+      ).trimEnd(),
+    );
+  } finally {
+    operator.kill('SIGTERM');
+  }
+
+  step('Look around (the operator has stopped; the objects stay until make cluster-down)');
   console.log(`  export KUBECONFIG=${stack.kubeconfig}`);
+  console.log('  kubectl get supercloud');
   console.log('  kubectl get nodes -L nvidia.com/gpu.product,supercloud.dev/pool');
+  console.log('  tsx operator/src/main.ts run --kubeconfig $KUBECONFIG   # the operator again');
   console.log('  make cluster-down   # stops everything');
+}
+
+/** `supercloud-operator run` as the ServiceAccount of rbac.yaml; resolves once it reconciles. */
+async function startOperator(kubeconfig: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'operator/src/main.ts'),
+      'run',
+      '--kubeconfig',
+      kubeconfig,
+      '--as',
+      'system:serviceaccount:supercloud-system:supercloud-operator',
+      '--as-group',
+      'system:serviceaccounts',
+      '--leader-elect',
+      '--health-address',
+      '127.0.0.1:0',
+    ],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let started = false;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (line.includes('"controller":"computelease"') && line.includes('"message":"started"')) {
+      started = true;
+    }
+  });
+  await waitFor('the operator to start its controllers', async () => started, 60_000, 200);
+  console.log(`  pid ${child.pid}, leader-elected, controllers started`);
+  return child;
 }
 
 main().catch((error: unknown) => {
