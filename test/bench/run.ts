@@ -4,12 +4,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stackDir } from '../stack/paths.js';
+import { followerCatchUp } from './follower.js';
 import { gasTable } from './gas.js';
 import { leaseLatency } from './leases.js';
 import { formatSection, type Benchmark, type Section } from './report.js';
 import { stackBoot } from './stack-boot.js';
 
 const benchmarks: Record<string, Benchmark> = {
+  follower: followerCatchUp,
   gas: gasTable,
   leases: leaseLatency,
   'stack-boot': stackBoot,
