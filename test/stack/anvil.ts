@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { deploySupercloud, mockToken } from '../../operator/src/chain/deploy.js';
@@ -32,6 +33,8 @@ export const anvilAccounts: readonly StackAccount[] = [
   ],
 ].map(([address = '', privateKey = '']) => ({ address, privateKey }));
 
+const anvilPidFile = join(stackDir, 'anvil.pid');
+
 export interface StartedAnvil {
   readonly pid: number;
   readonly rpcUrl: string;
@@ -54,6 +57,8 @@ export async function startAnvil(port: number): Promise<StartedAnvil> {
     ],
     join(stackDir, 'logs', 'anvil.log'),
   );
+  // Recorded at once, so that a start that fails later (deploying the contracts) is cleaned up.
+  writeFileSync(anvilPidFile, String(pid));
   const rpcUrl = `http://127.0.0.1:${port}`;
   // An actual request: a provider with a static network answers getNetwork() without one.
   await waitFor('anvil to answer eth_chainId', () => isAnvilServing(rpcUrl), 30_000);
@@ -71,8 +76,12 @@ export async function isAnvilServing(rpcUrl: string): Promise<boolean> {
   }
 }
 
-export function stopAnvil(pid: number): Promise<void> {
-  return stopProcess(pid);
+/** Stops the anvil this stack started (its whole process group), if any. */
+export async function stopAnvil(): Promise<void> {
+  if (!existsSync(anvilPidFile)) return;
+  const pid = Number(readFileSync(anvilPidFile, 'utf8').trim());
+  if (Number.isInteger(pid) && pid > 0) await stopProcess(pid, 5_000, true);
+  rmSync(anvilPidFile, { force: true });
 }
 
 /** Mock tokens minted to each of accounts 1..4 when the contracts are deployed: 1,000,000 TUSD. */

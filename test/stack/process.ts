@@ -35,13 +35,18 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Sends SIGTERM, then SIGKILL after `graceMs` if the process is still there. */
-export async function stopProcess(pid: number, graceMs = 5_000): Promise<void> {
+/**
+ * Sends SIGTERM, then SIGKILL after `graceMs` if the process is still there. With `group`, the
+ * signals go to the process group a `startDaemon` process leads, so that children of a wrapper
+ * script (npm's `anvil` launches the real binary) stop too.
+ */
+export async function stopProcess(pid: number, graceMs = 5_000, group = false): Promise<void> {
   if (!isAlive(pid)) return;
-  process.kill(pid, 'SIGTERM');
+  const target = group ? -pid : pid;
+  process.kill(target, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  if (isAlive(pid)) process.kill(target, 'SIGKILL');
 }
 
 /** True when something already listens on 127.0.0.1:port. */

@@ -148,8 +148,7 @@ export async function stackUp(
 
 /** Stops every process the stack started (by pid) and removes its state. */
 export async function stackDown(log: Log): Promise<void> {
-  const existing = readStackDescription();
-  if (existing) await stopAnvil(existing.anvilPid);
+  await stopAnvil();
   deleteControlPlane();
   rmSync(stackDir, { recursive: true, force: true });
   log('the local stack is down');
