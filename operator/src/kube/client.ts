@@ -119,6 +119,9 @@ export class KubeClient {
   private watchAgent: HttpAgent | undefined;
   private requests = 0;
   private readonly requestsByMethod = new Map<string, number>();
+  /** Whether the last answer was no answer or a 5xx; the next 2xx means the server is back. */
+  private unhealthy = false;
+  private readonly recoveryListeners = new Set<() => void>();
 
   constructor(options: KubeClientOptions) {
     const cluster = options.kubeConfig.getCurrentCluster();
@@ -141,6 +144,15 @@ export class KubeClient {
   /** Requests sent so far by HTTP method. */
   requestCountsByMethod(): Record<string, number> {
     return Object.fromEntries(this.requestsByMethod);
+  }
+
+  /**
+   * Calls `listener` each time the API server answers successfully after it could not be
+   * reached (or answered 5xx): the end of an outage. Returns a function that removes it.
+   */
+  onRecovered(listener: () => void): () => void {
+    this.recoveryListeners.add(listener);
+    return () => void this.recoveryListeners.delete(listener);
   }
 
   /** The object, or undefined when it does not exist. */
@@ -412,6 +424,7 @@ export class KubeClient {
       const request = (isHttps ? httpsRequest : httpRequest)(url, requestOptions, (response) => {
         clearTimeout(timer);
         this.options.metrics?.observe(method, String(response.statusCode ?? 0), this.host);
+        this.noteHealth(response.statusCode ?? 0);
         resolve(response);
       });
       // Until the answer's headers arrive every request is bounded; a watch's body is then
@@ -425,10 +438,20 @@ export class KubeClient {
       request.on('error', (error) => {
         clearTimeout(timer);
         this.options.metrics?.observe(method, '<error>', this.host);
+        if (!mode.signal?.aborted) this.unhealthy = true;
         reject(new KubeConnectionError(method, url.pathname, error));
       });
       request.end(payload?.body);
     });
+  }
+
+  private noteHealth(code: number): void {
+    if (code >= 500) {
+      this.unhealthy = true;
+    } else if (code >= 200 && code < 300 && this.unhealthy) {
+      this.unhealthy = false;
+      for (const listener of this.recoveryListeners) listener();
+    }
   }
 
   private agent(watch: boolean, tls: RequestOptions, isHttps: boolean): HttpAgent {

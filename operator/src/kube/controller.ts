@@ -169,6 +169,15 @@ export class Controller<T extends KubeObject = KubeObject> {
     return this.queue?.length ?? 0;
   }
 
+  /** After an API server outage: retries at once the keys that failed during it (see WorkQueue). */
+  retryFailedNow(): void {
+    const queued = this.queue?.retryFailedNow() ?? 0;
+    if (queued > 0)
+      this.log.info('API server reachable again; retrying keys that failed meanwhile', {
+        keys: queued,
+      });
+  }
+
   /** Registers the handlers (every cached object is enqueued once) and starts the workers. */
   start(): void {
     if (this.queue) return;

@@ -81,6 +81,11 @@ export class InformerCache {
     return index ? store.byIndex(index.name, index.value) : store.list();
   }
 
+  /** Cuts every informer's reconnect backoff short (the API server answers again). */
+  retryNow(): void {
+    for (const informer of this.informers.values()) informer.retryNow();
+  }
+
   start(): void {
     this.started = true;
     for (const informer of this.informers.values()) informer.start();
@@ -101,11 +106,11 @@ export class InformerCache {
   }
 
   /** What each informer did, by kind (lists, watches, relists, reconnects, ...). */
-  stats(): Record<string, InformerStats & { objects: number }> {
+  stats(): Record<string, InformerStats & { objects: number; synced: boolean }> {
     return Object.fromEntries(
       [...this.informers].map(([id, informer]) => [
         id,
-        { ...informer.stats, objects: informer.store.size },
+        { ...informer.stats, objects: informer.store.size, synced: informer.hasSynced },
       ]),
     );
   }

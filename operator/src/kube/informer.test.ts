@@ -1,5 +1,5 @@
 import { KubeApiError, KubeConnectionError } from './errors.js';
-import { Informer } from './informer.js';
+import { Informer, stripManagedFields } from './informer.js';
 import type { KubeObject } from './objects.js';
 import { FakeClock, flushPromises } from './testing/fake-clock.js';
 import { FakeListerWatcher } from './testing/fake-lister-watcher.js';
@@ -206,6 +206,53 @@ describe('Informer', () => {
     api.current.emit({ type: 'ADDED', object: obj('x', '2') });
     expect(events).toEqual(['add x@2']);
     expect(api.watches).toHaveLength(1);
+    await informer.stop();
+  });
+});
+
+describe('stripManagedFields', () => {
+  it('drops managedFields from cached objects and keeps everything else', async () => {
+    const clock = new FakeClock();
+    const api = new FakeApi();
+    const withFields: Obj = {
+      metadata: {
+        namespace: 'ns',
+        name: 'a',
+        resourceVersion: '1',
+        managedFields: [{ manager: 'x' }],
+      },
+      data: 'd',
+    };
+    api.listResult = { items: [withFields], resourceVersion: '1' };
+    const { informer } = await startInformer(api, clock);
+    api.current.emit({
+      type: 'ADDED',
+      object: { ...withFields, metadata: { ...withFields.metadata, name: 'b' } },
+    });
+    expect(informer.store.get('ns/a')).toEqual({
+      metadata: { namespace: 'ns', name: 'a', resourceVersion: '1' },
+      data: 'd',
+    });
+    expect(informer.store.get('ns/b')?.metadata?.managedFields).toBeUndefined();
+    expect(stripManagedFields(withFields)).not.toBe(withFields);
+    await informer.stop();
+  });
+});
+
+describe('Informer.retryNow', () => {
+  it('cuts a reconnect backoff short', async () => {
+    const clock = new FakeClock();
+    const api = new FakeApi();
+    const { informer } = await startInformer(api, clock);
+    api.watchRefusal = new KubeConnectionError('GET', '/api', new Error('ECONNREFUSED'));
+    api.current.end({ reason: 'error', error: api.watchRefusal });
+    await clock.advance(30_000); // several failures: the backoff is now 10 s
+    const watchesBefore = informer.stats.watches;
+    api.watchRefusal = undefined;
+    informer.retryNow();
+    await flushPromises();
+    expect(informer.stats.watches).toBe(watchesBefore + 1);
+    expect(api.lists).toBe(1);
     await informer.stop();
   });
 });

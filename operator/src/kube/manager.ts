@@ -103,6 +103,12 @@ export class Manager {
     if (options.leaderElection) {
       this.metrics.leaderElectionMasterStatus.set({ name: options.leaderElection.name }, 0);
     }
+    // When the API server answers again after an outage, watches reconnect and keys that failed
+    // meanwhile are retried at once, instead of after the backoffs that grew while it was down.
+    this.client.onRecovered(() => {
+      this.cache.retryNow();
+      for (const controller of this.controllers) controller.retryFailedNow();
+    });
   }
 
   /** Adds a controller; it starts with the manager (or at once if the manager runs). */
@@ -177,11 +183,13 @@ export class Manager {
         process.exit(1);
       }
       this.logger.info('shutting down', { signal });
+      // Exit once stdout has taken the last log lines (writes to a pipe are asynchronous).
+      const exit = (code: number): void => void process.stdout.write('', () => process.exit(code));
       void this.stop().then(
-        () => process.exit(0),
+        () => exit(0),
         (error: unknown) => {
           this.logger.error('shutdown failed', { error });
-          process.exit(1);
+          exit(1);
         },
       );
     };
@@ -228,10 +236,10 @@ export class Manager {
 
   private readinessProblems(): string[] {
     if (this.state === 'stopping' || this.state === 'stopped') return ['shutting down'];
-    return Object.entries(this.cache.stats())
-      .filter(([, stats]) => stats.lists === 0 || !this.cache.hasSynced)
-      .map(([kind]) => `cache of ${kind} not synced yet`)
-      .concat(this.state === 'running' ? [] : ['starting']);
+    const unsynced = Object.entries(this.cache.stats())
+      .filter(([, stats]) => !stats.synced)
+      .map(([kind]) => `cache of ${kind} not synced yet`);
+    return this.state === 'running' ? unsynced : [...unsynced, 'starting'];
   }
 
   private async shutdown(): Promise<void> {

@@ -153,4 +153,23 @@ describe('WorkQueue', () => {
     expect(queue.length).toBe(0);
     expect(clock.pendingTimers).toBe(0);
   });
+
+  it('retries keys in failure backoff at once after an outage, leaving plain delays alone', async () => {
+    const clock = new FakeClock();
+    const queue = new WorkQueue<string>({
+      clock,
+      rateLimiter: new ExponentialFailureRateLimiter(1_000, 1_000_000),
+    });
+    for (let i = 0; i < 5; i++) queue.addRateLimited('failed'); // now waiting 1 s
+    queue.addRateLimited('failed'); // the earliest time wins: still 1 s
+    queue.addAfter('polling', 60_000);
+    expect(queue.retryFailedNow()).toBe(1);
+    expect(await take(queue)).toBe('failed');
+    expect(queue.numRequeues('failed')).toBe(6); // a new failure backs off further
+    expect(queue.length).toBe(0);
+    await clock.advance(60_000);
+    expect(await take(queue)).toBe('polling');
+    await clock.advance(10_000);
+    expect(queue.length).toBe(0); // the stale heap entry of 'failed' queued nothing
+  });
 });

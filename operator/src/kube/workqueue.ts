@@ -139,6 +139,24 @@ export class WorkQueue<K = string> implements WorkQueueStats {
   }
 
   /**
+   * Queues at once every key waiting out a failure backoff (keys delayed by `addAfter` alone, with
+   * no failure on record, keep their time). Called when the API server is reachable again after
+   * an outage: the keys failed because of the outage, not because of themselves, and would
+   * otherwise wait for backoffs that grew during it. Their failure counts are kept, so a key
+   * that fails again backs off further. Returns how many keys were queued.
+   */
+  retryFailedNow(): number {
+    let queued = 0;
+    for (const key of [...this.readyAt.keys()]) {
+      if (this.rateLimiter.numRequeues(key) === 0) continue;
+      this.readyAt.delete(key); // its heap entry is now stale and skipped
+      this.add(key);
+      queued++;
+    }
+    return queued;
+  }
+
+  /**
    * Waits for a key and marks it as being processed. Resolves to undefined once the queue is
    * shutting down and empty. Call `done(key)` when finished.
    */

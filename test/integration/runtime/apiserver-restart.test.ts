@@ -1,7 +1,17 @@
 // kube-apiserver stopped for 20 s while objects change, then started again: the controller
 // converges on the final state with no restart of its process, and its watch is live again.
-import { ConfigMapKind, controller, createManager, type Manager } from '../../../operator/src/kube/index.js';
-import { adminKubeConfig, createTestNamespace, deleteNamespace, waitFor } from '../../harness/stack.js';
+import {
+  ConfigMapKind,
+  controller,
+  createManager,
+  type Manager,
+} from '../../../operator/src/kube/index.js';
+import {
+  adminKubeConfig,
+  createTestNamespace,
+  deleteNamespace,
+  waitFor,
+} from '../../harness/stack.js';
 import { isApiServerReady } from '../../stack/kube.js';
 import { startComponents, stopComponent } from '../../stack/kwok.js';
 import { sleep } from '../../stack/process.js';
@@ -56,39 +66,49 @@ describe('an API server outage', () => {
     if (namespace) await deleteNamespace(adminKubeConfig(), namespace);
   }, testTimeoutMs);
 
-  it('converges on the final state after the API server comes back, without a restart', async () => {
-    const names = Array.from({ length: 50 }, (_, i) => sourceName(i));
-    await writeSources(admin, namespace, names, () => 'v1');
-    await waitForMirrors(admin, namespace, 60_000);
+  it(
+    'converges on the final state after the API server comes back, without a restart',
+    async () => {
+      const names = Array.from({ length: 50 }, (_, i) => sourceName(i));
+      await writeSources(admin, namespace, names, () => 'v1');
+      await waitForMirrors(admin, namespace, 60_000);
 
-    // Changes right before the outage: their reconciles fail mid-way and must be retried.
-    await writeSources(admin, namespace, names, () => 'v2');
-    await stopComponent('kube-apiserver');
-    await sleep(outageMs);
-    startComponents();
-    const restartedAt = Date.now();
+      // Changes right before the outage: their reconciles fail mid-way and must be retried.
+      await writeSources(admin, namespace, names, () => 'v2');
+      await stopComponent('kube-apiserver');
+      await sleep(outageMs);
+      startComponents();
+      const restartedAt = Date.now();
 
-    // Changes made while the controller is still reconnecting (its backoff has grown).
-    await writeSources(admin, namespace, names.slice(0, 25), () => 'v3');
-    await deleteSources(admin, namespace, names.slice(40));
-    const added = Array.from({ length: 10 }, (_, i) => sourceName(100 + i));
-    await writeSources(admin, namespace, added, () => 'new');
+      // Changes made while the controller is still reconnecting (its backoff has grown).
+      await writeSources(admin, namespace, names.slice(0, 25), () => 'v3');
+      await deleteSources(admin, namespace, names.slice(40));
+      const added = Array.from({ length: 10 }, (_, i) => sourceName(100 + i));
+      await writeSources(admin, namespace, added, () => 'new');
 
-    // The controller's part (every source mirrored exactly), then the garbage collector's.
-    await waitForMirrors(admin, namespace, 120_000, 100, true);
-    const convergeMs = Date.now() - restartedAt;
-    await waitForMirrors(admin, namespace, 120_000);
-    const stats = manager.cache.stats()[`${ConfigMapKind.apiVersion}/${ConfigMapKind.kind}`]!;
-    reportFigure('runtime.apiserverRestart.convergeSeconds', convergeMs / 1000, 's', {
-      outageSeconds: outageMs / 1000,
-      informer: stats,
-    });
-    expect(stats.reconnects + stats.relists).toBeGreaterThan(0);
-    expect(Object.keys(manager.cache.stats())).toHaveLength(1); // one watch for both controllers
+      // The controller's part (every source mirrored exactly), then the garbage collector's.
+      await waitForMirrors(admin, namespace, 120_000, 100, true);
+      const convergeMs = Date.now() - restartedAt;
+      await waitForMirrors(admin, namespace, 120_000);
+      const stats = manager.cache.stats()[`${ConfigMapKind.apiVersion}/${ConfigMapKind.kind}`]!;
+      reportFigure('runtime.apiserverRestart.convergeSeconds', convergeMs / 1000, 's', {
+        outageSeconds: outageMs / 1000,
+        informer: stats,
+      });
+      expect(stats.reconnects + stats.relists).toBeGreaterThan(0);
+      expect(Object.keys(manager.cache.stats())).toHaveLength(1); // one watch for both controllers
 
-    // The watch is live again: a new change arrives through it within seconds (resync is 10 h).
-    const before = seenByWatcher;
-    await writeSources(admin, namespace, [sourceName(200)], () => 'after');
-    await waitFor('the mirror of a change made after recovery', async () => (await mirrorDifferences(admin, namespace)).length === 0 && seenByWatcher > before, 10_000, 100);
-  }, testTimeoutMs);
+      // The watch is live again: a new change arrives through it within seconds (resync is 10 h).
+      const before = seenByWatcher;
+      await writeSources(admin, namespace, [sourceName(200)], () => 'after');
+      await waitFor(
+        'the mirror of a change made after recovery',
+        async () =>
+          (await mirrorDifferences(admin, namespace)).length === 0 && seenByWatcher > before,
+        10_000,
+        100,
+      );
+    },
+    testTimeoutMs,
+  );
 });

@@ -33,11 +33,16 @@ async function queueThroughput(keys: number, workers: number): Promise<number> {
   const kind = resourceKind<KubeObject>('example.dev/v1', 'Item', 'items', false);
   const source = new FakeListerWatcher<KubeObject>();
   source.listResult = {
-    items: Array.from({ length: keys }, (_, i) => ({ metadata: { name: `item-${i}`, resourceVersion: '1' } })),
+    items: Array.from({ length: keys }, (_, i) => ({
+      metadata: { name: `item-${i}`, resourceVersion: '1' },
+    })),
     resourceVersion: '1',
   };
   const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromClusterAndUser({ name: 'none', server: 'https://127.0.0.1:1', skipTLSVerify: true }, { name: 'none' });
+  kubeConfig.loadFromClusterAndUser(
+    { name: 'none', server: 'https://127.0.0.1:1', skipTLSVerify: true },
+    { name: 'none' },
+  );
   const client = new KubeClient({ kubeConfig });
   const cache = new InformerCache(client, {
     listerWatcher: <T extends KubeObject>() => source as unknown as FakeListerWatcher<T>,
@@ -60,7 +65,10 @@ async function queueThroughput(keys: number, workers: number): Promise<number> {
     {
       client,
       cache,
-      events: new EventRecorder({ create: async () => undefined, updateSeries: async () => undefined }, { reportingInstance: 'figures' }),
+      events: new EventRecorder(
+        { create: async () => undefined, updateSeries: async () => undefined },
+        { reportingInstance: 'figures' },
+      ),
       metrics: new ControllerMetrics(new Registry()),
       logger: silentLogger(),
     },
@@ -74,9 +82,11 @@ async function queueThroughput(keys: number, workers: number): Promise<number> {
   return keys / seconds;
 }
 
-function heapAfterGc(): number {
+/** Heap in use after a full collection; a tick first lets finished promises release what they held. */
+async function heapAfterGc(): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with node --expose-gc to measure memory');
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
   for (let i = 0; i < 3; i++) gc();
   return process.memoryUsage().heapUsed;
 }
@@ -96,21 +106,21 @@ async function informerMemory(objects: number): Promise<{ perObject: number; jso
           data: { value: `value-${i}`, owner: `lease-${i % 97}` },
         }),
     );
-    // What the cache retains: the heap with the synced cache minus the heap once it is dropped
-    // (a baseline taken before listing is skewed by the garbage of the creation phase).
+    // What a live cache retains: heap with the synced cache running, minus heap once it is
+    // stopped and dropped (both after a full collection, with a pause so that finished requests
+    // and closed sockets release what they held).
     let cache: InformerCache | undefined = new InformerCache(client, { namespace });
     cache.informer(ConfigMapKind);
     cache.start();
     await cache.waitForSync();
+    const cached = cache.list(ConfigMapKind).length;
+    const jsonBytes =
+      cache.list(ConfigMapKind).reduce((sum, o) => sum + JSON.stringify(o).length, 0) / cached;
+    const live = await heapAfterGc();
     await cache.stop();
-    const items = cache.list(ConfigMapKind);
-    const cached = items.length;
-    const jsonBytes = items.reduce((sum, o) => sum + JSON.stringify(o).length, 0) / cached;
-    items.length = 0;
-    const withCache = heapAfterGc();
     cache = undefined;
-    const withoutCache = heapAfterGc();
-    return { perObject: (withCache - withoutCache) / cached, jsonBytes };
+    const dropped = await heapAfterGc();
+    return { perObject: (live - dropped) / cached, jsonBytes };
   } finally {
     client.close();
     await deleteNamespace(kubeConfig, namespace);
@@ -119,9 +129,15 @@ async function informerMemory(objects: number): Promise<{ perObject: number; jso
 
 const keys = option('keys', 100_000);
 const throughput = await queueThroughput(keys, 1);
-reportFigure('runtime.queue.throughputKeysPerSecond', Math.round(throughput), 'keys/s', { keys, workers: 1 });
+reportFigure('runtime.queue.throughputKeysPerSecond', Math.round(throughput), 'keys/s', {
+  keys,
+  workers: 1,
+});
 const throughput8 = await queueThroughput(keys, 8);
-reportFigure('runtime.queue.throughputKeysPerSecond8Workers', Math.round(throughput8), 'keys/s', { keys, workers: 8 });
+reportFigure('runtime.queue.throughputKeysPerSecond8Workers', Math.round(throughput8), 'keys/s', {
+  keys,
+  workers: 8,
+});
 if (!process.argv.includes('--no-stack')) {
   const objects = option('objects', 2_000);
   const memory = await informerMemory(objects);

@@ -44,11 +44,17 @@ export async function writeSources(
       metadata: { name, namespace, labels: { [roleLabel]: 'source' } },
       data: { value: value(name) },
     };
-    await client.patch(ConfigMapKind, name, 'apply', { apiVersion: 'v1', kind: 'ConfigMap', ...body }, {
-      namespace,
-      fieldManager: 'runtime-test',
-      force: true,
-    });
+    await client.patch(
+      ConfigMapKind,
+      name,
+      'apply',
+      { apiVersion: 'v1', kind: 'ConfigMap', ...body },
+      {
+        namespace,
+        fieldManager: 'runtime-test',
+        force: true,
+      },
+    );
   });
 }
 
@@ -78,7 +84,9 @@ export async function mirrorDifferences(
     const mirror = byName.get(mirrorName(source.metadata?.name ?? ''));
     if (!mirror) differences.push(`${source.metadata?.name}: no mirror`);
     else if (mirror.data?.value !== source.data?.value) {
-      differences.push(`${source.metadata?.name}: mirror has ${mirror.data?.value}, source ${source.data?.value}`);
+      differences.push(
+        `${source.metadata?.name}: mirror has ${mirror.data?.value}, source ${source.data?.value}`,
+      );
     }
   }
   if (ignoreLeftovers) return differences;
@@ -124,7 +132,9 @@ export function metricValue(
 ): number | undefined {
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const matches = Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`));
+    const matches = Object.entries(labels).every(([key, value]) =>
+      line.includes(`${key}="${value}"`),
+    );
     if (matches) return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return undefined;

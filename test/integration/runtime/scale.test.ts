@@ -44,44 +44,55 @@ describe('runtime at scale', () => {
     if (namespace) await deleteNamespace(adminKubeConfig(), namespace);
   }, testTimeoutMs);
 
-  it(`reconciles ${objects} objects created at once to their final state, with few requests each`, async () => {
-    const baseline = manager.client.requestCount;
-    const names = Array.from({ length: objects }, (_, i) => sourceName(i));
-    const started = Date.now();
-    await writeSources(admin, namespace, names, (name) => `${name}-v1`, 64);
-    // Change and delete some while the controller is still working through the first wave.
-    await writeSources(admin, namespace, names.slice(0, changed), (name) => `${name}-v2`, 64);
-    await deleteSources(admin, namespace, names.slice(objects - deleted));
+  it(
+    `reconciles ${objects} objects created at once to their final state, with few requests each`,
+    async () => {
+      const baseline = manager.client.requestCount;
+      const names = Array.from({ length: objects }, (_, i) => sourceName(i));
+      const started = Date.now();
+      await writeSources(admin, namespace, names, (name) => `${name}-v1`, 64);
+      // Change and delete some while the controller is still working through the first wave.
+      await writeSources(admin, namespace, names.slice(0, changed), (name) => `${name}-v2`, 64);
+      await deleteSources(admin, namespace, names.slice(objects - deleted));
 
-    const convergedMs = await waitForMirrors(admin, namespace, 240_000, 500);
-    const totalMs = Date.now() - started;
-    const requests = manager.client.requestCount - baseline;
-    const finalObjects = objects - deleted;
-    const perObject = requests / finalObjects;
-    const metrics = await (await fetch(`${manager.healthUrl}/metrics`)).text();
-    const reconciles = metricValue(metrics, 'controller_runtime_reconcile_total', {
-      controller: 'mirror',
-      result: 'success',
-    });
-    reportFigure('runtime.scale.apiRequestsPerObject', Number(perObject.toFixed(3)), 'requests/object', {
-      objects,
-      changed,
-      deleted,
-      requests,
-      byMethod: manager.client.requestCountsByMethod(),
-      reconciles,
-      informers: manager.cache.stats(),
-    });
-    reportFigure('runtime.scale.convergeSeconds', Number((totalMs / 1000).toFixed(2)), 's', {
-      afterLastWriteMs: convergedMs,
-    });
+      const convergedMs = await waitForMirrors(admin, namespace, 240_000, 500);
+      const totalMs = Date.now() - started;
+      const requests = manager.client.requestCount - baseline;
+      const finalObjects = objects - deleted;
+      const perObject = requests / finalObjects;
+      const metrics = await (await fetch(`${manager.healthUrl}/metrics`)).text();
+      const reconciles = metricValue(metrics, 'controller_runtime_reconcile_total', {
+        controller: 'mirror',
+        result: 'success',
+      });
+      reportFigure(
+        'runtime.scale.apiRequestsPerObject',
+        Number(perObject.toFixed(3)),
+        'requests/object',
+        {
+          objects,
+          changed,
+          deleted,
+          requests,
+          byMethod: manager.client.requestCountsByMethod(),
+          reconciles,
+          informers: manager.cache.stats(),
+        },
+      );
+      reportFigure('runtime.scale.convergeSeconds', Number((totalMs / 1000).toFixed(2)), 's', {
+        afterLastWriteMs: convergedMs,
+      });
 
-    // The ideal is one apply per mirror plus one per changed source; reads come from the cache.
-    expect(perObject).toBeLessThan(2);
-    // One list and one (resumed) watch of ConfigMaps, shared by the `for` and `owns` sides.
-    const stats = manager.cache.stats()[`${ConfigMapKind.apiVersion}/${ConfigMapKind.kind}`];
-    expect(stats?.lists).toBe(1);
-    expect(Object.keys(manager.cache.stats())).toHaveLength(1);
-    expect(metricValue(metrics, 'controller_runtime_reconcile_errors_total', { controller: 'mirror' })).toBe(0);
-  }, testTimeoutMs);
+      // The ideal is one apply per mirror plus one per changed source; reads come from the cache.
+      expect(perObject).toBeLessThan(2);
+      // One list and one (resumed) watch of ConfigMaps, shared by the `for` and `owns` sides.
+      const stats = manager.cache.stats()[`${ConfigMapKind.apiVersion}/${ConfigMapKind.kind}`];
+      expect(stats?.lists).toBe(1);
+      expect(Object.keys(manager.cache.stats())).toHaveLength(1);
+      expect(
+        metricValue(metrics, 'controller_runtime_reconcile_errors_total', { controller: 'mirror' }),
+      ).toBe(0);
+    },
+    testTimeoutMs,
+  );
 });
