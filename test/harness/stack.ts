@@ -18,17 +18,6 @@ export function adminKubeConfig(): KubeConfig {
   return loadKubeConfig(stack().kubeconfig);
 }
 
-/** A KubeConfig that acts as `user` (and groups) through impersonation, so RBAC applies. */
-export function impersonatingKubeConfig(user: string, groups: readonly string[] = []): KubeConfig {
-  const kubeConfig = adminKubeConfig();
-  const current = kubeConfig.getCurrentUser();
-  if (!current) throw new Error('the stack kubeconfig has no current user');
-  kubeConfig.users = kubeConfig.users.map((u) =>
-    u.name === current.name ? { ...u, impersonateUser: user, impersonateGroups: [...groups] } : u,
-  );
-  return kubeConfig;
-}
-
 /** An ethers provider for the local chain. Destroy it in afterAll. */
 export function chainProvider(): JsonRpcProvider {
   const { rpcUrl, chainId } = stack();
