@@ -49,6 +49,17 @@ function kwokctlConfiguration(ports: ControlPlanePorts): string {
       kwokControllerBinary: toolPath('kwok'),
       quietPull: true,
     },
+    // The controller-manager's default client limit (20 qps) paces pod creation at a few per
+    // second; a burst of leases would measure that limit rather than the operator.
+    componentsPatches: [
+      {
+        name: 'kube-controller-manager',
+        extraArgs: [
+          { key: 'kube-api-qps', value: '200' },
+          { key: 'kube-api-burst', value: '400' },
+        ],
+      },
+    ],
   });
 }
 
