@@ -10,7 +10,7 @@ JEST := NODE_OPTIONS=--experimental-vm-modules jest
 TSX := tsx
 
 .PHONY: help setup generate check-generated build lint test test-unit test-contracts test-integration \
-        test-e2e cluster-up cluster-down demo bench clean
+        test-e2e cluster-up cluster-down demo bench run-operator clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -59,6 +59,14 @@ demo: setup ## the whole market on the local stack, step by step
 
 bench: setup ## the benchmark report (BENCH="stack-boot ..." for some sections)
 	@$(TSX) test/bench/run.ts $(BENCH)
+
+RELEASE ?= supercloud-provider
+NAMESPACE ?= supercloud-system
+run-operator: build ## the image's entry point (node dist/main.js) on the local stack, as the chart's ServiceAccount
+	@node dist/main.js run --kubeconfig $(CURDIR)/.stack/kwok/clusters/supercloud/kubeconfig.yaml \
+	  --as system:serviceaccount:$(NAMESPACE):$(RELEASE) \
+	  --as-group system:serviceaccounts --as-group system:serviceaccounts:$(NAMESPACE) \
+	  --leader-elect --leader-election-namespace $(NAMESPACE) $(ARGS)
 
 clean: cluster-down ## remove build outputs (not the toolchain cache)
 	@rm -rf dist contracts/out contracts/cache

@@ -25,12 +25,17 @@ async function run(flags: RunFlags): Promise<void> {
     gracefulShutdownMs: options.gracefulShutdownMs,
     logger,
   });
-  addControllers(manager, {
+  const controllers = addControllers(manager, {
     verifier: clusterVerifier(),
     ingressNamespace: options.ingressNamespace,
     workers: options.leaseWorkers,
     ...(options.leaseSelector ? { leaseSelector: options.leaseSelector } : {}),
+    chainTimings: { pollIntervalMs: options.chainPollMs },
   });
+  // The chain sessions end with the manager: the follower saves its checkpoint, the sender stops.
+  const stopChain = (): void => void controllers.stop();
+  process.once('SIGTERM', stopChain);
+  process.once('SIGINT', stopChain);
   manager.stopOnSignals();
   logger.info('starting', {
     server: manager.client.server.href,
@@ -85,9 +90,14 @@ function program(): Command {
     )
     .option(
       '--lease-selector <selector>',
-      'only reconcile ComputeLeases with these labels (k=v,k!=v,k,!k)',
+      'only reconcile ComputeLeases and Providers with these labels (k=v,k!=v,k,!k)',
     )
     .option('--lease-workers <n>', 'concurrent ComputeLease reconciles', runDefaults.leaseWorkers)
+    .option(
+      '--chain-poll-ms <ms>',
+      'how often the chain follower polls for new blocks',
+      runDefaults.chainPollMs,
+    )
     .option(
       '--graceful-shutdown-seconds <s>',
       'how long in-flight reconciles may take to finish on SIGTERM',

@@ -1,7 +1,7 @@
 // Provider: this cluster's identity on chain and the operator's policies. One per cluster.
 import { Type, type Static } from '@sinclair/typebox';
 import type { ObjectMeta } from '../kube/objects.js';
-import { Address, Conditions, StringMap, Uint256String } from './schema.js';
+import { Address, Conditions, StringEnum, StringMap, Uint256String } from './schema.js';
 
 export const providerNames = {
   kind: 'Provider',
@@ -19,6 +19,29 @@ export const providerConditionTypes = {
   Synced: 'Synced',
   /** The wallet secret is readable and holds a key. */
   WalletReady: 'WalletReady',
+  /** The last round of chain reads reached an RPC endpoint. */
+  ChainConnected: 'ChainConnected',
+  /** Wallet, chain and registration are in order: the provider bids and serves. */
+  Ready: 'Ready',
+} as const;
+
+/** Reasons of Provider conditions and Events. */
+export const providerReasons = {
+  SecretNotFound: 'SecretNotFound',
+  KeyMissing: 'KeyMissing',
+  KeyInvalid: 'KeyInvalid',
+  KeyLoaded: 'KeyLoaded',
+  RpcReachable: 'RpcReachable',
+  RpcUnreachable: 'RpcUnreachable',
+  RegisteredOnChain: 'RegisteredOnChain',
+  RegistrationUpdated: 'RegistrationUpdated',
+  NotRegistered: 'NotRegistered',
+  RegistrationFailed: 'RegistrationFailed',
+  OutOfGas: 'OutOfGas',
+  CaughtUp: 'CaughtUp',
+  Behind: 'Behind',
+  AllReady: 'AllReady',
+  NotReady: 'NotReady',
 } as const;
 
 /**
@@ -151,6 +174,18 @@ export const ProviderSpec = Type.Object(
           'Never bid below this, in payment-token base units per second.',
           { default: '0' },
         ),
+        strategy: StringEnum(['PoolPrice', 'MarginOverFloor'] as const, {
+          default: 'PoolPrice',
+          description:
+            "How bids are priced: PoolPrice bids the pool's list price for the order's resources; MarginOverFloor bids the list price plus marginBps, as far as the tenant's max allows, never below the list price.",
+        }),
+        marginBps: Type.Integer({
+          minimum: 0,
+          maximum: 100_000,
+          default: 0,
+          description:
+            'Margin over the list price of MarginOverFloor, in basis points (1500 = 15 %).',
+        }),
       },
       { additionalProperties: false, default: {}, description: 'Bidding policy.' },
     ),
@@ -194,6 +229,13 @@ export const ProviderStatus = Type.Object(
     registered: Type.Optional(
       Type.Boolean({ description: 'Whether the address is registered in the ProviderRegistry.' }),
     ),
+    chainHead: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        format: 'int64',
+        description: 'The latest block number the RPC reported at the last check.',
+      }),
+    ),
     lastProcessedBlock: Type.Optional(
       Type.Integer({
         minimum: 0,
@@ -216,7 +258,9 @@ export const ProviderStatus = Type.Object(
         { additionalProperties: false, description: 'Wallet balances at the last check.' },
       ),
     ),
-    conditions: Type.Optional(Conditions('Registered, Synced and WalletReady.')),
+    conditions: Type.Optional(
+      Conditions('WalletReady, ChainConnected, Registered, Synced and Ready.'),
+    ),
   },
   { additionalProperties: false, description: 'The provider on chain as last observed.' },
 );

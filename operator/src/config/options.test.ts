@@ -10,7 +10,16 @@ describe('parseRunFlags', () => {
       ingressNamespace: 'supercloud-system',
       leaseWorkers: 4,
       gracefulShutdownMs: 30_000,
+      chainPollMs: 2_000,
     });
+  });
+
+  it('takes a chain poll interval from 1 ms to 10 min', () => {
+    expect(parseRunFlags({ kubeconfig: '/k', chainPollMs: '600000' }).chainPollMs).toBe(600_000);
+    expect(() => parseRunFlags({ kubeconfig: '/k', chainPollMs: '600001' })).toThrow(
+      /chain-poll-ms/,
+    );
+    expect(() => parseRunFlags({ kubeconfig: '/k', chainPollMs: '0' })).toThrow(/chain-poll-ms/);
   });
 
   it('uses the pod service account without a kubeconfig in a pod, else what kubectl uses', () => {

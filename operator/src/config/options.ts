@@ -22,6 +22,7 @@ export interface RunFlags {
   readonly leaseSelector?: string;
   readonly leaseWorkers?: string;
   readonly gracefulShutdownSeconds?: string;
+  readonly chainPollMs?: string;
 }
 
 /** Everything the operator runs with. */
@@ -33,11 +34,13 @@ export interface OperatorOptions {
   readonly logLevel: LogLevel;
   /** Ingress namespace of lease NetworkPolicies when no Provider object sets one. */
   readonly ingressNamespace: string;
-  /** Only ComputeLeases with matching labels are reconciled (sharding, tests). */
+  /** Only ComputeLeases and Providers with matching labels are reconciled (sharding, tests). */
   readonly leaseSelector?: LabelSelector;
   /** Concurrent ComputeLease reconciles. */
   readonly leaseWorkers: number;
   readonly gracefulShutdownMs: number;
+  /** How often the chain follower polls the head. */
+  readonly chainPollMs: number;
 }
 
 /** Defaults of the flags, shown in `--help`. */
@@ -49,6 +52,7 @@ export const runDefaults = {
   ingressNamespace: defaultIngressNamespace,
   leaseWorkers: '4',
   gracefulShutdownSeconds: '30',
+  chainPollMs: '2000',
 } as const;
 
 /** A flag with a value the operator cannot run with. */
@@ -148,5 +152,10 @@ export function parseRunFlags(
         flags.gracefulShutdownSeconds ?? runDefaults.gracefulShutdownSeconds,
         3600,
       ) * 1000,
+    chainPollMs: positiveInteger(
+      'chain-poll-ms',
+      flags.chainPollMs ?? runDefaults.chainPollMs,
+      600_000,
+    ),
   };
 }

@@ -1,0 +1,69 @@
+{{/* The chart name, or nameOverride. */}}
+{{- define "supercloud.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name of the release's objects: the release name, with the chart name unless it is in it. */}}
+{{- define "supercloud.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Labels of every object of the release. */}}
+{{- define "supercloud.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "supercloud.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: supercloud
+{{- end }}
+
+{{/* Labels that select the operator pods (never change them: Deployment selectors are immutable). */}}
+{{- define "supercloud.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "supercloud.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "supercloud.operatorSelectorLabels" -}}
+{{ include "supercloud.selectorLabels" . }}
+app.kubernetes.io/component: operator
+{{- end }}
+
+{{- define "supercloud.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "supercloud.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name: set the existing ServiceAccount when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The operator image: repository, then the digest if set, else the tag (default appVersion). */}}
+{{- define "supercloud.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret holding the wallet key: the existing one, or the one the chart creates. */}}
+{{- define "supercloud.walletSecretName" -}}
+{{- if .Values.wallet.create }}
+{{- printf "%s-wallet" (include "supercloud.fullname" .) }}
+{{- else }}
+{{- required "wallet.existingSecret: name the Secret holding the provider's private key (or set wallet.create for a test set-up)" .Values.wallet.existingSecret }}
+{{- end }}
+{{- end }}
+
+{{/* Namespace whose pods may reach leases' exposed ports (default: the release namespace, where the gateway runs). */}}
+{{- define "supercloud.ingressNamespace" -}}
+{{- default .Release.Namespace .Values.provider.tenantIsolation.ingressNamespace }}
+{{- end }}

@@ -1,0 +1,49 @@
+// The Provider controller, declared: a Provider wakes itself; a GpuNodePool change wakes every
+// Provider (the pools' GPU models are published in the registry).
+import type { Provider } from '../../api/provider.js';
+import type { LabelSelector } from '../../config/label-selector.js';
+import { controller, type ControllerSpec } from '../../kube/controller.js';
+import { GpuNodePoolKind, ProviderKind } from '../kinds.js';
+import { onGenerationChange } from '../watch-filters.js';
+import { providerReconciler, type ProviderReconcilerOptions } from './reconciler.js';
+
+/** Name of the controller in metrics and logs. */
+export const providerControllerName = 'provider';
+
+export interface ProviderControllerOptions extends ProviderReconcilerOptions {
+  /** Reconcile only Providers with matching labels (one shard; tests share one cluster). */
+  readonly selector?: LabelSelector;
+}
+
+/**
+ * @example const { spec, stop } = providerController({ registry, timings: defaultChainTimings }); manager.add(spec)
+ */
+export function providerController(options: ProviderControllerOptions): {
+  readonly spec: ControllerSpec<Provider>;
+  /** Ends the chain sessions (follower, sender); call after the manager stopped. */
+  readonly stop: () => Promise<void>;
+} {
+  const reconciler = providerReconciler(options);
+  const wanted = (provider: Provider): boolean =>
+    options.selector === undefined || options.selector.matches(provider.metadata.labels);
+  return {
+    spec: controller<Provider>({
+      name: providerControllerName,
+      for: ProviderKind,
+      filter: wanted,
+      watches: [
+        {
+          kind: GpuNodePoolKind,
+          map: onGenerationChange((_pool, cache) =>
+            cache
+              .list(ProviderKind)
+              .filter(wanted)
+              .map((provider) => ({ name: provider.metadata.name ?? '' })),
+          ),
+        },
+      ],
+      reconcile: reconciler.reconcile,
+    }),
+    stop: () => reconciler.stop(),
+  };
+}

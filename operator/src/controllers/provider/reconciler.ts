@@ -1,0 +1,292 @@
+// The Provider reconcile: load the wallet key from the referenced Secret (never logged), reach
+// the chain, register or update the provider in the ProviderRegistry when the chain differs from
+// the spec and the pools, start following the chain and bidding once registered, and report it
+// all in the status (one write per reconcile).
+import { Wallet } from 'ethers';
+import type { Registry } from 'prom-client';
+import { providerReasons as reasons, type Provider } from '../../api/provider.js';
+import {
+  connectContract,
+  marketplaceAbi,
+  mockErc20Abi,
+  providerRegistryAbi,
+} from '../../chain/abi/index.js';
+import { InsufficientFundsError } from '../../chain/errors.js';
+import { contractCall } from '../../chain/intent.js';
+import { describeError } from '../../chain/rpc.js';
+import { applyStatus } from '../../kube/apply.js';
+import type { ReconcileContext, ReconcileRequest, Reconciler } from '../../kube/controller.js';
+import { isNotFound } from '../../kube/errors.js';
+import { SecretKind } from '../../kube/objects.js';
+import { marketMetrics } from '../../market/metrics.js';
+import { GpuNodePoolKind, ProviderKind } from '../kinds.js';
+import { jsonEqual } from '../semantic.js';
+import { biddingPolicy, pricingStrategy } from './policy.js';
+import {
+  desiredRegistration,
+  registrationDifference,
+  sameRegistration,
+  type Registration,
+} from './registration.js';
+import { ChainSession, sessionKey, type ChainTimings } from './session.js';
+import { providerStatus, type ProviderObservation } from './status.js';
+
+export interface ProviderReconcilerOptions {
+  readonly registry: Registry;
+  readonly timings: ChainTimings;
+  /** How often balances and the chain head are refreshed. Default 30 s. */
+  readonly resyncMs?: number;
+}
+
+/** A reconcile function and the way to end the chain sessions it started (on shutdown). */
+export interface ProviderReconciler {
+  readonly reconcile: Reconciler;
+  stop(): Promise<void>;
+}
+
+type WalletResult = ProviderObservation['wallet'] & { readonly wallet?: Wallet };
+type Observed = { -readonly [K in keyof ProviderObservation]: ProviderObservation[K] };
+
+/** Reads the private key from the Secret; the key never reaches a log or an error message. */
+async function loadWallet(provider: Provider, context: ReconcileContext): Promise<WalletResult> {
+  const ref = provider.spec.walletSecretRef;
+  const secret = await context.client.get(SecretKind, ref.name, ref.namespace);
+  if (!secret) {
+    return {
+      reason: reasons.SecretNotFound,
+      problem: `Secret ${ref.namespace}/${ref.name} not found (or not readable): create it with the key ${ref.key}`,
+    };
+  }
+  const encoded = secret.data?.[ref.key];
+  if (!encoded) {
+    return {
+      reason: reasons.KeyMissing,
+      problem: `Secret ${ref.namespace}/${ref.name} has no key ${ref.key}`,
+    };
+  }
+  const hex = Buffer.from(encoded, 'base64').toString('utf8').trim();
+  try {
+    const wallet = new Wallet(hex.startsWith('0x') ? hex : `0x${hex}`);
+    return { address: wallet.address, wallet };
+  } catch {
+    return {
+      reason: reasons.KeyInvalid,
+      problem: `Secret ${ref.namespace}/${ref.name} key ${ref.key} is not a hex private key (32 bytes)`,
+    };
+  }
+}
+
+async function readRegistration(
+  session: ChainSession,
+  registryAddress: string,
+): Promise<Registration | undefined> {
+  return session.rpc.call('ProviderRegistry.getProvider', async (p) => {
+    const registry = connectContract(providerRegistryAbi, registryAddress, p);
+    if (!(await registry.isRegistered(session.address))) return undefined;
+    const info = await registry.getProvider(session.address);
+    return {
+      gatewayUrl: info.gatewayUrl,
+      attributes: info.attributes.map(({ key, value }) => ({ key, value })),
+    };
+  });
+}
+
+/**
+ * @example manager.add(controller({ name: 'provider', for: ProviderKind, reconcile: providerReconciler(options).reconcile }))
+ */
+export function providerReconciler(options: ProviderReconcilerOptions): ProviderReconciler {
+  const sessions = new Map<string, ChainSession>();
+  const resyncMs = options.resyncMs ?? 30_000;
+  const metrics = marketMetrics(options.registry);
+
+  async function endSession(name: string): Promise<void> {
+    const session = sessions.get(name);
+    sessions.delete(name);
+    await session?.stop();
+  }
+
+  async function sessionFor(
+    provider: Provider,
+    wallet: Wallet,
+    context: ReconcileContext,
+  ): Promise<ChainSession> {
+    const name = provider.metadata.name ?? '';
+    const key = sessionKey(provider.spec.chain, wallet.address);
+    const current = sessions.get(name);
+    if (current?.key === key) return current;
+    await endSession(name);
+    const session = new ChainSession({
+      name,
+      chain: provider.spec.chain,
+      wallet,
+      client: context.client,
+      cache: context.cache,
+      registry: options.registry,
+      strategy: () => pricingStrategy(context.cache.get(ProviderKind, name)),
+      policy: () => biddingPolicy(context.cache.get(ProviderKind, name)),
+      timings: options.timings,
+      logger: context.log.child({ provider: name, wallet: wallet.address }),
+    });
+    sessions.set(name, session);
+    return session;
+  }
+
+  async function observeChain(
+    provider: Provider,
+    session: ChainSession,
+  ): Promise<{ head: number; native: bigint; token: bigint; registration?: Registration }> {
+    const { chain } = provider.spec;
+    const head = await session.rpc.call('eth_blockNumber', (p) => p.getBlockNumber());
+    const native = await session.rpc.call('eth_getBalance', (p) => p.getBalance(session.address));
+    const tokenAddress =
+      chain.token ??
+      (await session.rpc.call('Marketplace.token', (p) =>
+        connectContract(marketplaceAbi, chain.marketplace, p).token(),
+      ));
+    const token = await session.rpc.call('ERC20.balanceOf', (p) =>
+      connectContract(mockErc20Abi, tokenAddress, p).balanceOf(session.address),
+    );
+    const registration = await readRegistration(session, chain.registry);
+    return { head, native, token, ...(registration ? { registration } : {}) };
+  }
+
+  /** Registers or updates when the chain differs; returns what the Registered condition says. */
+  async function register(
+    provider: Provider,
+    session: ChainSession,
+    onChain: Registration | undefined,
+    context: ReconcileContext,
+  ): Promise<NonNullable<ProviderObservation['registration']>> {
+    const desired = desiredRegistration(provider, context.cache.list(GpuNodePoolKind));
+    if (onChain && sameRegistration(onChain, desired)) {
+      return {
+        registered: true,
+        reason: reasons.RegisteredOnChain,
+        message: 'the registry holds the spec',
+      };
+    }
+    const method = onChain ? 'update' : 'register';
+    const registryAddress = provider.spec.chain.registry;
+    const attributes = desired.attributes.map(({ key, value }) => ({ key, value }));
+    try {
+      await session.sender.send({
+        ...contractCall(providerRegistryAbi, registryAddress, method, [
+          desired.gatewayUrl,
+          attributes,
+        ]),
+        key: `${method}/${JSON.stringify(desired)}`,
+        precheck: async () => {
+          const now = await readRegistration(session, registryAddress);
+          return now && sameRegistration(now, desired)
+            ? { send: false, reason: 'the registry already holds it' }
+            : { send: true };
+        },
+      });
+    } catch (error) {
+      const outOfGas = error instanceof InsufficientFundsError;
+      const message = outOfGas
+        ? `the wallet ${session.address} cannot pay the gas of ${method}: send it native currency`
+        : `${method} failed: ${describeError(error)}`;
+      context.events.record(ProviderKind, provider, {
+        type: 'Warning',
+        reason: outOfGas ? reasons.OutOfGas : reasons.RegistrationFailed,
+        action: 'Register',
+        note: message,
+      });
+      context.log.warn('registration failed', { method, error: describeError(error) });
+      return {
+        registered: onChain !== undefined,
+        reason: outOfGas ? reasons.OutOfGas : reasons.RegistrationFailed,
+        message,
+      };
+    }
+    const changed = onChain ? registrationDifference(onChain, desired) : 'new provider';
+    context.events.record(ProviderKind, provider, {
+      type: 'Normal',
+      reason: onChain ? reasons.RegistrationUpdated : reasons.RegisteredOnChain,
+      action: 'Register',
+      note: `${method} in the ProviderRegistry (${changed})`,
+    });
+    context.log.info('provider registration written', { method, changed });
+    return {
+      registered: true,
+      reason: reasons.RegisteredOnChain,
+      message: `${method}: ${changed}`,
+    };
+  }
+
+  /** Everything but the status write: fills `observed` as far as it gets. */
+  async function converge(
+    provider: Provider,
+    context: ReconcileContext,
+    observed: Observed,
+  ): Promise<{ requeueAfterMs: number }> {
+    const name = provider.metadata.name ?? '';
+    const loaded = await loadWallet(provider, context);
+    observed.wallet = 'address' in loaded ? { address: loaded.address } : loaded;
+    if (!loaded.wallet) {
+      await endSession(name);
+      return { requeueAfterMs: resyncMs };
+    }
+    const session = await sessionFor(provider, loaded.wallet, context);
+    let chain;
+    try {
+      chain = await observeChain(provider, session);
+    } catch (error) {
+      // RPC down: report it and look again soon; the follower retries on its own meanwhile.
+      observed.chain = { connected: false, error: describeError(error) };
+      observed.follower = session.followerStatus();
+      return { requeueAfterMs: Math.min(resyncMs, 5_000) };
+    }
+    metrics.walletBalance.set({ asset: 'native' }, Number(chain.native));
+    metrics.walletBalance.set({ asset: 'token' }, Number(chain.token));
+    observed.chain = {
+      connected: true,
+      head: chain.head,
+      balances: { native: chain.native, token: chain.token },
+    };
+    observed.registration = await register(provider, session, chain.registration, context);
+    // Bids need a registered provider: the follower (and so the bid engine) starts only then.
+    if (observed.registration.registered) await session.startMarket();
+    observed.follower = session.followerStatus();
+    return {
+      requeueAfterMs: observed.registration.registered ? resyncMs : Math.min(resyncMs, 15_000),
+    };
+  }
+
+  const reconcile: Reconciler = async ({ name }: ReconcileRequest, context: ReconcileContext) => {
+    const provider = context.cache.get(ProviderKind, name);
+    if (!provider || provider.metadata.deletionTimestamp) {
+      await endSession(name);
+      return;
+    }
+    const observed: Observed = {
+      wallet: { reason: reasons.KeyMissing, problem: 'the wallet Secret was not read yet' },
+    };
+    let result: { requeueAfterMs: number } | undefined;
+    let failure: unknown;
+    try {
+      result = await converge(provider, context, observed);
+    } catch (error) {
+      failure = error;
+    }
+    // One status write, also when a step failed: what was learned is reported.
+    const status = providerStatus(provider, observed, new Date());
+    if (!jsonEqual(status, provider.status ?? {})) {
+      try {
+        await applyStatus(context.client, ProviderKind, provider, status);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    if (failure !== undefined) throw failure;
+    return result;
+  };
+
+  return {
+    reconcile,
+    async stop() {
+      await Promise.all([...sessions.keys()].map(endSession));
+    },
+  };
+}

@@ -1,0 +1,210 @@
+import type { GpuNodePool } from '../api/gpunodepool.js';
+import type { ChainEvent } from '../chain/events.js';
+import { gpuModelId } from '../chain/identifiers.js';
+import type { TransactionIntent } from '../chain/intent.js';
+import type { SendResult } from '../chain/tx-sender.js';
+import { canonicalManifest, canonicalManifestHash } from '../workloads/canonical.js';
+import { BidEngine } from './engine.js';
+import { orderStatus, type MarketReader, type OrderState } from './market-reader.js';
+import { poolPriceStrategy } from './pricing.js';
+
+const model = 'NVIDIA-H100-80GB-HBM3';
+const me = '0x2222222222222222222222222222222222222222';
+const other = '0x3333333333333333333333333333333333333333';
+const body = {
+  version: 'v1',
+  services: [
+    {
+      name: 'worker',
+      image: 'registry.example.com/team/worker:1.0',
+      resources: {
+        gpus: 4,
+        cpuMillis: 1000,
+        memoryMiB: 1024,
+        ephemeralStorageMiB: 1024,
+        shmMiB: 64,
+      },
+    },
+  ],
+};
+const resources = {
+  gpuModel: gpuModelId(model),
+  gpuCount: 4n,
+  gpuMemoryMiB: 0n,
+  cpuMillicores: 1000n,
+  memoryMiB: 1024n,
+  storageMiB: 1024n,
+};
+const pool: GpuNodePool = {
+  apiVersion: 'supercloud.dev/v1alpha1',
+  kind: 'GpuNodePool',
+  metadata: { name: 'h100' },
+  spec: {
+    nodeSelector: { 'supercloud.dev/pool': 'h100' },
+    gpu: { vendor: 'nvidia', model, memoryMiB: 81_559 },
+    extendedResourceName: 'nvidia.com/gpu',
+    tolerations: [],
+    prices: {
+      perGpuHour: '3600',
+      perCpuCoreHour: '0',
+      perGiBMemoryHour: '0',
+      perGiBStorageHour: '0',
+    },
+    reservedGpus: 0,
+  },
+  status: { gpus: { capacity: 8, allocatable: 8, allocated: 2, free: 6, largestFreeOnNode: 6 } },
+};
+
+/** A chain of open orders in memory: bids land on it when sent. */
+class FakeChain implements MarketReader {
+  readonly orders = new Map<bigint, OrderState>();
+  readonly bids = new Map<bigint, bigint>();
+  readonly sent: TransactionIntent[] = [];
+  /** The latest block's time, unix seconds. */
+  time = 1_000;
+
+  async order(orderId: bigint): Promise<OrderState> {
+    const order = this.orders.get(orderId);
+    if (!order) throw new Error(`no order ${orderId}`);
+    return order;
+  }
+  async bidOf(orderId: bigint): Promise<bigint> {
+    return this.bids.get(orderId) ?? 0n;
+  }
+  async ordersBidOn(): Promise<bigint[]> {
+    return [...this.bids.keys()];
+  }
+  async latestBlock(): Promise<{ number: number; timestamp: number }> {
+    return { number: 10, timestamp: this.time };
+  }
+  sender = {
+    send: async (intent: TransactionIntent): Promise<SendResult> => {
+      const check = await intent.precheck?.();
+      if (check && !check.send) return { status: 'skipped', reason: check.reason };
+      this.sent.push(intent);
+      const orderId = BigInt(intent.key.split('/')[1] ?? '0');
+      const price = BigInt(intent.key.split('/')[2] ?? '0');
+      this.bids.set(orderId, price);
+      const order = this.orders.get(orderId);
+      if (order) this.orders.set(orderId, { ...order, bestBidder: me });
+      return {
+        status: 'mined',
+        nonce: this.sent.length,
+        replacements: 0,
+        receipt: { blockNumber: 11, hash: '0x01' },
+      } as unknown as SendResult;
+    },
+  };
+
+  open(orderId: bigint): ChainEvent {
+    this.orders.set(orderId, {
+      orderId,
+      tenant: other,
+      status: orderStatus.Open,
+      resources: {
+        gpuModel: resources.gpuModel,
+        gpuCount: 4,
+        gpuMemoryMiB: 0,
+        cpuMillicores: 1000,
+        memoryMiB: 1024,
+        storageMiB: 1024,
+      },
+      maxPricePerSecond: 100n,
+      biddingDeadline: 2_000,
+      manifestHash: canonicalManifestHash(body),
+      bestBidder: '0x0000000000000000000000000000000000000000',
+    });
+    return {
+      contract: 'marketplace',
+      name: 'OrderCreated',
+      args: {
+        orderId,
+        tenant: other,
+        gpuModel: resources.gpuModel,
+        resources,
+        maxPricePerSecond: 100n,
+        biddingDeadline: 2_000n,
+        deposit: 1n,
+        manifestHash: canonicalManifestHash(body),
+        manifest: `0x${Buffer.from(canonicalManifest(body)).toString('hex')}`,
+      },
+      blockNumber: 9,
+      blockHash: '0x09',
+      logIndex: 0,
+      transactionHash: '0x02',
+    } as ChainEvent;
+  }
+}
+
+function engine(chain: FakeChain): BidEngine {
+  return new BidEngine({
+    reader: chain,
+    sender: chain.sender,
+    marketplace: '0x4444444444444444444444444444444444444444',
+    provider: me,
+    pools: () => [{ pool }],
+    policy: () => ({ enabled: true, maxOutstandingBids: 10, minPricePerSecond: 0n }),
+    strategy: () => poolPriceStrategy,
+  });
+}
+
+const leaseCreated = (orderId: bigint, provider: string) =>
+  ({
+    contract: 'marketplace',
+    name: 'LeaseCreated',
+    args: { leaseId: orderId, provider },
+    blockNumber: 12,
+  }) as unknown as ChainEvent;
+
+describe('BidEngine', () => {
+  it('bids on an order it can serve and reserves its GPUs; a second order that does not fit gets none', async () => {
+    const chain = new FakeChain();
+    const bidder = engine(chain);
+    await bidder.handle([chain.open(1n), chain.open(2n)]);
+    expect(chain.sent.map((intent) => intent.key)).toEqual(['placeBid/1/4']);
+    expect(bidder.reservations.gpusOn('h100')).toBe(4);
+  });
+
+  it('does not bid twice when the event comes again, nor after a restart', async () => {
+    const chain = new FakeChain();
+    const event = chain.open(1n);
+    await engine(chain).handle([event]);
+    const restarted = engine(chain);
+    await restarted.rebuild(0);
+    expect(restarted.reservations.gpusOn('h100')).toBe(4);
+    await restarted.handle([event]);
+    const fresh = engine(chain); // restarted without rebuild: the chain still says we bid
+    await fresh.handle([event]);
+    expect(chain.sent).toHaveLength(1);
+    expect(fresh.reservations.gpusOn('h100')).toBe(4);
+  });
+
+  it('releases the reservation when the order is leased to someone else, or cancelled', async () => {
+    const chain = new FakeChain();
+    const bidder = engine(chain);
+    await bidder.handle([chain.open(1n)]);
+    await bidder.handle([leaseCreated(1n, other)]);
+    expect(bidder.reservations.size).toBe(0);
+    await bidder.handle([chain.open(3n)]);
+    await bidder.handle([
+      {
+        contract: 'marketplace',
+        name: 'OrderCancelled',
+        args: { orderId: 3n },
+      } as unknown as ChainEvent,
+    ]);
+    expect(bidder.reservations.size).toBe(0);
+  });
+
+  it('releases reservations of auctions past their deadline that another bid leads', async () => {
+    const chain = new FakeChain();
+    const bidder = engine(chain);
+    await bidder.handle([chain.open(1n)]);
+    chain.time = 2_500;
+    await bidder.sweep(); // past the deadline but our bid leads: finalize will lease it to us
+    expect(bidder.reservations.size).toBe(1);
+    chain.orders.set(1n, { ...(await chain.order(1n)), bestBidder: other });
+    await bidder.sweep();
+    expect(bidder.reservations.size).toBe(0);
+  });
+});

@@ -1,0 +1,265 @@
+// `helm install` of examples/values-local.yaml on the local stack, then the release's operator (the
+// container's arguments, run locally as the release's ServiceAccount: a verb missing from the
+// chart's ClusterRole fails here) takes a lease to Running; re-applying the release changes
+// nothing; `helm upgrade` of one price patches that pool only; `helm uninstall` leaves the running
+// lease and its workload alone. The release gets its own namespace, Provider, pool and nodes.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import yaml from 'js-yaml';
+import type { ComputeLease } from '../../../operator/src/api/computelease.js';
+import { ComputeLeaseKind } from '../../../operator/src/controllers/kinds.js';
+import { adminKubeConfig, createTestNamespace, deleteNamespace } from '../../harness/stack.js';
+import { poolLabel } from '../../stack/nodes.js';
+import {
+  adminClient,
+  boughtFor,
+  createLease,
+  createPoolNodes,
+  deleteLeases,
+  deleteNodes,
+  example,
+  gpuManifest,
+  phaseIs,
+  runId,
+  slow,
+  testLease,
+  waitForLease,
+} from '../controllers/helpers.js';
+import { forbiddenErrors, testRunLabel } from '../controllers/operator.js';
+import {
+  chartDir,
+  exampleValues,
+  getLive,
+  objectKey,
+  releaseObjects,
+  runTool,
+  tool,
+  valuesFile,
+  type KubeObject,
+} from './helm.js';
+import { startReleaseOperator, type OperatorDeployment, type ReleaseOperator } from './operator.js';
+
+interface PoolValues {
+  name: string;
+  nodeSelector: Record<string, string>;
+  prices: Record<string, string>;
+  [key: string]: unknown;
+}
+
+const crdNames = [
+  'providers.supercloud.dev',
+  'gpunodepools.supercloud.dev',
+  'computeleases.supercloud.dev',
+];
+
+/** What changes when an object is written: its generation where it has one, else its version. */
+function fingerprint(object: KubeObject): string {
+  const live = getLive(object);
+  if (!live) return 'absent';
+  return live.metadata.generation !== undefined
+    ? `generation ${live.metadata.generation}`
+    : `resourceVersion ${live.metadata.resourceVersion}`;
+}
+
+function fingerprints(objects: readonly KubeObject[]): Map<string, string> {
+  return new Map(objects.map((object) => [objectKey(object), fingerprint(object)]));
+}
+
+describe('helm install / upgrade / uninstall on the local stack', () => {
+  const kubeConfig = adminKubeConfig();
+  const client = adminClient();
+  const run = runId();
+  const release = `sc-${run}`;
+  const pool = `chart-${run}`;
+  const leaseName = `chart-${run}`;
+  let namespace: string;
+  let nodes: string[] = [];
+  let operator: ReleaseOperator | undefined;
+
+  // values-local.yaml as is, but with a Provider, a pool and nodes of this run's own, so the
+  // release never meets the objects of other suites on the shared stack.
+  const local = yaml.load(readFileSync(exampleValues('local'), 'utf8')) as {
+    nodePools: PoolValues[];
+  };
+  const h100 = local.nodePools.find((p) => p.name === 'h100')!;
+  const ownPool = (prices: Record<string, string>): PoolValues => ({
+    ...h100,
+    name: pool,
+    nodeSelector: { [poolLabel]: pool },
+    prices,
+  });
+  const overrides = valuesFile('own-objects', {
+    provider: { name: `chart-${run}` },
+    nodePools: [ownPool(h100.prices)],
+  });
+  const helmArgs = (...valuesFiles: string[]) => [
+    release,
+    chartDir,
+    '--namespace',
+    namespace,
+    ...[exampleValues('local'), ...valuesFiles].flatMap((file) => ['--values', file]),
+  ];
+
+  beforeAll(async () => {
+    namespace = await createTestNamespace(kubeConfig, 'chart');
+    nodes = await createPoolNodes(pool, 1);
+    tool('helm', ['install', ...helmArgs(overrides), '--wait=false']);
+  }, slow);
+
+  afterAll(async () => {
+    await operator?.stop();
+    runTool('helm', ['uninstall', release, '--namespace', namespace]);
+    await deleteLeases(client, [leaseName]);
+    await deleteNodes(client, nodes);
+    await deleteNamespace(kubeConfig, namespace);
+  }, slow);
+
+  it('creates the CRDs, the RBAC, the Provider and the pools', () => {
+    for (const crd of crdNames) {
+      tool('kubectl', ['wait', '--for=condition=Established', '--timeout=30s', `crd/${crd}`]);
+    }
+    const objects = releaseObjects(release, namespace);
+    const kinds = objects.map((object) => object.kind).sort();
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'Deployment',
+        'GpuNodePool',
+        'PodDisruptionBudget',
+        'Provider',
+        'Role',
+        'RoleBinding',
+        'Secret',
+        'Service',
+        'ServiceAccount',
+      ]),
+    );
+    for (const object of objects)
+      expect([objectKey(object), getLive(object) !== undefined]).toEqual([objectKey(object), true]);
+    const livePool = getLive({
+      apiVersion: 'supercloud.dev/v1alpha1',
+      kind: 'GpuNodePool',
+      metadata: { name: pool },
+    });
+    expect(livePool?.spec).toMatchObject({
+      nodeSelector: { [poolLabel]: pool },
+      prices: h100.prices,
+    });
+  });
+
+  it('lets the operator read its wallet Secret and no other', () => {
+    const serviceAccount = `system:serviceaccount:${namespace}:${release}-supercloud-provider`;
+    const canI = (verb: string, what: string, ...more: string[]) =>
+      runTool('kubectl', [
+        'auth',
+        'can-i',
+        verb,
+        what,
+        ...more,
+        '--as',
+        serviceAccount,
+        '--namespace',
+        namespace,
+      ]).stdout.trim();
+    expect(canI('get', `secret/${release}-supercloud-provider-wallet`)).toBe('yes');
+    expect(canI('get', 'secret/another-secret')).toBe('no');
+    expect(canI('list', 'secrets')).toBe('no');
+    expect(canI('patch', 'providers.supercloud.dev', '--subresource=status')).toBe('yes');
+  });
+
+  it(
+    "the operator, as the chart's ServiceAccount, takes a lease to Running",
+    async () => {
+      const deployment = getLive({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: release + '-supercloud-provider', namespace },
+      }) as unknown as OperatorDeployment;
+      operator = startReleaseOperator(deployment, ['--lease-selector', `${testRunLabel}=${run}`]);
+      await operator.ready();
+      const lease = testLease(example<ComputeLease>('computelease-h100.yaml'), run, leaseName, {
+        pool,
+        manifest: gpuManifest(1),
+        resources: boughtFor(1),
+      });
+      await createLease(client, lease);
+      const running = await waitForLease(client, leaseName, 'Running', phaseIs('Running'), 120_000);
+      expect(running.status?.namespace).toBeTruthy();
+      expect(forbiddenErrors(operator.lines)).toEqual([]);
+    },
+    slow,
+  );
+
+  it('applying the release again changes nothing once the operator reconciled (kubectl diff is empty)', () => {
+    const manifest = tool('helm', ['get', 'manifest', release, '--namespace', namespace]);
+    const before = fingerprints(releaseObjects(release, namespace));
+    const diff = runTool('kubectl', ['diff', '-f', '-'], manifest);
+    expect({ status: diff.status, diff: diff.stdout, error: diff.stderr }).toEqual({
+      status: 0,
+      diff: '',
+      error: '',
+    });
+    const serverDiff = runTool(
+      'kubectl',
+      ['diff', '--server-side', '--field-manager=helm', '--force-conflicts', '-f', '-'],
+      manifest,
+    );
+    expect({ status: serverDiff.status, diff: serverDiff.stdout }).toEqual({ status: 0, diff: '' });
+    // A no-op upgrade, as a GitOps controller re-syncing the same state would do.
+    tool('helm', ['upgrade', ...helmArgs(overrides)]);
+    expect(fingerprints(releaseObjects(release, namespace))).toEqual(before);
+  });
+
+  it('helm upgrade with a changed pool price changes the pool and nothing else', async () => {
+    const objects = releaseObjects(release, namespace);
+    const before = fingerprints(objects);
+    const newPrice = { ...h100.prices, perGpuHour: '2600000000000000000' };
+    const repriced = valuesFile('repriced', {
+      provider: { name: `chart-${run}` },
+      nodePools: [ownPool(newPrice)],
+    });
+    tool('helm', ['upgrade', ...helmArgs(repriced)]);
+    const after = fingerprints(releaseObjects(release, namespace));
+    const changed = [...after.keys()].filter((key) => after.get(key) !== before.get(key));
+    expect(changed).toEqual([`GpuNodePool//${pool}`]);
+    const livePool = getLive({
+      apiVersion: 'supercloud.dev/v1alpha1',
+      kind: 'GpuNodePool',
+      metadata: { name: pool },
+    });
+    expect(livePool?.spec).toMatchObject({ prices: newPrice });
+  });
+
+  it(
+    "helm uninstall removes the release's objects and leaves the running lease and its workload alone",
+    async () => {
+      const objects = releaseObjects(release, namespace);
+      // The pods of the Deployment would go with it; the local process goes the same way.
+      await operator?.stop();
+      tool('helm', ['uninstall', release, '--namespace', namespace, '--wait']);
+      for (const object of objects)
+        expect([objectKey(object), getLive(object)]).toEqual([objectKey(object), undefined]);
+      const lease = await client.get(ComputeLeaseKind, leaseName);
+      expect(lease?.status?.phase).toBe('Running');
+      const leaseNamespace = lease!.status!.namespace!;
+      expect(
+        getLive({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: leaseNamespace } }),
+      ).toBeDefined();
+      const deployments = JSON.parse(
+        tool('kubectl', ['get', 'deployments', '--namespace', leaseNamespace, '--output', 'json']),
+      ) as { items: unknown[] };
+      expect(deployments.items.length).toBeGreaterThan(0);
+      for (const crd of crdNames) {
+        expect(
+          getLive({
+            apiVersion: 'apiextensions.k8s.io/v1',
+            kind: 'CustomResourceDefinition',
+            metadata: { name: crd },
+          }),
+        ).toBeDefined();
+      }
+    },
+    slow,
+  );
+});

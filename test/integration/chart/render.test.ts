@@ -1,0 +1,228 @@
+// The chart renders what it should: `helm lint --strict`, golden `helm template` outputs, bad
+// values refused with the field at fault, the README's values table matching values.yaml, and
+// every rendered object accepted by the real API server (server-side dry run, Pod Security
+// "restricted" enforced on the namespace).
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import yaml from 'js-yaml';
+import { GpuNodePoolSpec } from '../../../operator/src/api/gpunodepool.js';
+import { ProviderSpec } from '../../../operator/src/api/provider.js';
+import { adminKubeConfig, createTestNamespace, deleteNamespace } from '../../harness/stack.js';
+import { runId } from '../controllers/helpers.js';
+import {
+  chartDir,
+  exampleValues,
+  objectKey,
+  parseObjects,
+  render,
+  runTool,
+  templateArgs,
+  clusterScopedOfRun,
+  dryRunCreate,
+  ensureServiceMonitorCrd,
+  type KubeObject,
+} from './helm.js';
+
+const here = join(chartDir, '../../test/integration/chart');
+const goldenDir = join(here, 'golden');
+const badValuesDir = join(here, 'bad-values');
+/** `UPDATE_GOLDEN=1 make test-integration` rewrites the golden files from the chart. */
+const updateGolden = process.env.UPDATE_GOLDEN === '1';
+const goldenValues = ['minimal', 'typical', 'full'] as const;
+
+describe('helm lint --strict', () => {
+  it.each(['local', ...goldenValues])('passes with examples/values-%s.yaml', (name) => {
+    const result = runTool('helm', ['lint', '--strict', chartDir, '--values', exampleValues(name)]);
+    expect({ status: result.status, output: result.stdout + result.stderr }).toMatchObject({
+      status: 0,
+    });
+  });
+
+  it('refuses the chart defaults, naming the values a provider must set', () => {
+    const result = runTool('helm', ['lint', '--strict', chartDir]);
+    expect(result.status).not.toBe(0);
+    const output = result.stdout + result.stderr;
+    for (const field of [
+      '/provider/chain/registry',
+      '/provider/chain/marketplace',
+      '/provider/gatewayUrl',
+    ]) {
+      expect(output).toContain(field);
+    }
+  });
+});
+
+describe('golden helm template outputs', () => {
+  it.each(goldenValues)('values-%s.yaml matches its golden file', (name) => {
+    const rendered = render({ valuesFiles: [exampleValues(name)] });
+    const golden = join(goldenDir, `${name}.yaml`);
+    if (updateGolden || !existsSync(golden)) {
+      if (!updateGolden)
+        throw new Error(`${golden} is missing: run with UPDATE_GOLDEN=1 to write it`);
+      mkdirSync(goldenDir, { recursive: true });
+      writeFileSync(golden, rendered);
+    }
+    expect(rendered).toBe(readFileSync(golden, 'utf8'));
+  });
+});
+
+describe('values.schema.json and the templates refuse bad values', () => {
+  const files = readdirSync(badValuesDir).filter((file) => file.endsWith('.yaml'));
+
+  it('has bad values files', () => {
+    expect(files.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(files)('%s is refused with the message on its first line', (file) => {
+    const path = join(badValuesDir, file);
+    const expected = /^# expect: (.+)$/m.exec(readFileSync(path, 'utf8'))?.[1];
+    if (!expected) throw new Error(`${file}: the first line must be "# expect: <message>"`);
+    // On top of a valid values file, so that the bad value is the only thing wrong.
+    const result = runTool('helm', templateArgs({ valuesFiles: [exampleValues('minimal'), path] }));
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(expected);
+  });
+});
+
+/** A JSON schema node: the parts the comparison reads. */
+interface SchemaNode {
+  properties?: Record<string, SchemaNode>;
+  $ref?: string;
+}
+
+/**
+ * Dotted paths of every property of a schema, nested objects included; `$ref`s resolved in
+ * `definitions`. Maps (no `properties`) are leaves.
+ */
+function propertyPaths(
+  node: SchemaNode,
+  definitions: Record<string, SchemaNode>,
+  prefix = '',
+): string[] {
+  const resolved = node.$ref ? definitions[node.$ref.replace('#/definitions/', '')]! : node;
+  if (!resolved.properties) return prefix ? [prefix] : [];
+  return Object.entries(resolved.properties).flatMap(([key, child]) => [
+    ...(prefix ? [prefix] : []),
+    ...propertyPaths(child, definitions, prefix ? `${prefix}.${key}` : key),
+  ]);
+}
+
+describe('values.schema.json follows the custom resources', () => {
+  const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8')) as {
+    definitions: Record<string, SchemaNode>;
+    properties: { provider: SchemaNode };
+  };
+  const unique = (paths: string[]) => [...new Set(paths)].sort();
+  const crd = (node: unknown) => unique(propertyPaths(node as SchemaNode, {}));
+  const values = (node: SchemaNode) => unique(propertyPaths(node, schema.definitions));
+
+  it('a nodePools entry has the fields of a GpuNodePool spec, plus its name', () => {
+    expect(values(schema.definitions.nodePool!)).toEqual(unique(['name', ...crd(GpuNodePoolSpec)]));
+  });
+
+  it('provider has the fields of a Provider spec, plus its name and labels, less the wallet (wallet.*)', () => {
+    const providerFields = crd(ProviderSpec).filter((path) => !path.startsWith('walletSecretRef'));
+    expect(values(schema.properties.provider)).toEqual(
+      unique(['name', 'labels', ...providerFields]),
+    );
+  });
+});
+
+/** Leaf keys of values.yaml as dotted paths; maps and lists that are empty by default count as leaves. */
+function valuePaths(values: unknown, prefix = ''): string[] {
+  if (values === null || typeof values !== 'object' || Array.isArray(values)) return [prefix];
+  const entries = Object.entries(values as Record<string, unknown>);
+  if (entries.length === 0) return [prefix];
+  // A map of free-form keys (labels, requests) is one value, documented as a whole.
+  if (['resources', 'dnsPodLabels'].includes(prefix.split('.').pop() ?? '')) return [prefix];
+  return entries.flatMap(([key, value]) => valuePaths(value, prefix ? `${prefix}.${key}` : key));
+}
+
+describe('the chart README', () => {
+  it('documents every key of values.yaml with its default, and no other', () => {
+    const values = yaml.load(readFileSync(join(chartDir, 'values.yaml'), 'utf8'));
+    const readme = readFileSync(join(chartDir, 'README.md'), 'utf8');
+    const documented = new Map(
+      [...readme.matchAll(/^\| `([A-Za-z0-9.]+)` \| `(.*?)` \|/gm)].map((match) => [
+        match[1]!,
+        match[2]!,
+      ]),
+    );
+    const paths = valuePaths(values);
+    expect([...documented.keys()].sort()).toEqual([...paths].sort());
+    for (const path of paths) {
+      const value = path
+        .split('.')
+        .reduce<unknown>((v, key) => (v as Record<string, unknown>)[key], values);
+      expect({ path, default: documented.get(path) }).toEqual({
+        path,
+        default: JSON.stringify(value),
+      });
+    }
+  });
+});
+
+describe('every rendered object is accepted by the API server', () => {
+  const kubeConfig = adminKubeConfig();
+  let namespace: string;
+  const run = runId();
+
+  beforeAll(async () => {
+    namespace = await createTestNamespace(kubeConfig, 'chart-dry-run', {
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/warn': 'restricted',
+    });
+    ensureServiceMonitorCrd();
+  });
+
+  afterAll(async () => {
+    await deleteNamespace(kubeConfig, namespace);
+  });
+
+  it.each(['local', ...goldenValues])('values-%s.yaml', (name) => {
+    const objects = parseObjects(render({ namespace, valuesFiles: [exampleValues(name)] })).map(
+      (object) => clusterScopedOfRun(object, run),
+    );
+    const result = dryRunCreate(objects);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    // One line per object created: nothing was skipped.
+    expect(result.stdout.trim().split('\n')).toHaveLength(objects.length);
+    expect(new Set(objects.map(objectKey)).size).toBe(objects.length);
+  });
+});
+
+describe("the chart's RBAC", () => {
+  // The rules the integration tests run the operator with: the chart must grant the same.
+  const tested = parseObjects(
+    readFileSync(join(here, '../controllers/rbac.yaml'), 'utf8'),
+  ) as (KubeObject & { rules?: Record<string, unknown>[] })[];
+  const rendered = parseObjects(
+    render({ valuesFiles: [exampleValues('minimal')] }),
+  ) as (KubeObject & {
+    rules?: Record<string, unknown>[];
+  })[];
+  const rulesOf = (objects: typeof tested, kind: string, nameEnd: string) =>
+    objects.find((o) => o.kind === kind && o.metadata.name.endsWith(nameEnd))?.rules;
+
+  it.each([
+    ['ClusterRole', 'supercloud-operator', 'supercloud-provider'],
+    ['Role', '-leader-election', '-leader-election'],
+  ])(
+    '%s %s has the rules of test/integration/controllers/rbac.yaml',
+    (kind, testedName, chartName) => {
+      expect(rulesOf(rendered, kind, chartName)).toEqual(rulesOf(tested, kind, testedName));
+    },
+  );
+
+  it('the wallet Role grants what rbac.yaml grants, on the wallet Secret only', () => {
+    const walletRules = rulesOf(rendered, 'Role', '-wallet');
+    expect(walletRules).toEqual(
+      rulesOf(tested, 'Role', '-wallet')?.map((rule) => ({
+        ...rule,
+        resourceNames: ['supercloud-provider-wallet'],
+      })),
+    );
+  });
+});
