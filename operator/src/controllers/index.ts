@@ -39,5 +39,7 @@ export function addControllers(manager: Manager, options: ControllersOptions): R
     ...(options.leaseSelector ? { selector: options.leaseSelector } : {}),
   });
   manager.add(provider.spec);
+  // A replica that loses the lease must stop bidding and sending at once, not at shutdown.
+  manager.onStoppedLeading(provider.stop);
   return { stop: provider.stop };
 }

@@ -76,6 +76,7 @@ export class Manager {
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopping: Promise<void> | undefined;
   private leading = false;
+  private readonly stoppedLeadingListeners: Array<() => Promise<void> | void> = [];
 
   constructor(private readonly options: ManagerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -134,6 +135,15 @@ export class Manager {
   /** True while this replica holds the leader lease (always true without leader election). */
   get isLeader(): boolean {
     return !this.options.leaderElection || this.leading;
+  }
+
+  /**
+   * Runs `listener` when this replica loses the leader lease (and on shutdown while leading),
+   * after the leader-only controllers stopped and before the lease is released: work a
+   * controller started outside the cluster (a chain session, a bid engine) ends there too.
+   */
+  onStoppedLeading(listener: () => Promise<void> | void): void {
+    this.stoppedLeadingListeners.push(listener);
   }
 
   /** The URL of the health/metrics server, once started. */
@@ -227,6 +237,7 @@ export class Manager {
           // In-flight reconciles finish before the lease is given back, so a successor never
           // works on a key this replica is still writing.
           await Promise.all(leaderOnly().map((c) => c.stop(this.options.gracefulShutdownMs)));
+          await Promise.all(this.stoppedLeadingListeners.map((listener) => listener()));
         },
         onNewLeader: (identity) => this.logger.info('leader', { identity }),
       },
