@@ -1,12 +1,12 @@
 // make demo: the local stack, then the operator turning a ComputeLease into an isolated GPU
 // workload on the H100 pool. Later steps (a tenant's order on chain) are added here as they land.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { JsonRpcProvider, formatEther, formatUnits } from 'ethers';
 import { connectContract, mockErc20Abi } from '../../operator/src/chain/abi/index.js';
 import { mockToken } from '../../operator/src/chain/deploy.js';
+import { spawnOperator, type OperatorProcess } from '../harness/operator.js';
 import { loadKubeConfig } from './kube.js';
 import { repoRoot, toolPath } from './paths.js';
 import { waitFor } from './process.js';
@@ -136,47 +136,34 @@ async function main(): Promise<void> {
       ).trimEnd(),
     );
   } finally {
-    operator.kill('SIGTERM');
+    await operator.stop();
   }
 
   step('Look around (the operator has stopped; the objects stay until make cluster-down)');
   console.log(`  export KUBECONFIG=${stack.kubeconfig}`);
   console.log('  kubectl get supercloud');
   console.log('  kubectl get nodes -L nvidia.com/gpu.product,supercloud.dev/pool');
-  console.log('  tsx operator/src/main.ts run --kubeconfig $KUBECONFIG   # the operator again');
+  console.log('  npx tsx operator/src/main.ts run --kubeconfig $KUBECONFIG   # the operator again');
   console.log('  make cluster-down   # stops everything');
 }
 
 /** `supercloud-operator run` as the ServiceAccount of rbac.yaml; resolves once it reconciles. */
-async function startOperator(kubeconfig: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(repoRoot, 'operator/src/main.ts'),
-      'run',
-      '--kubeconfig',
-      kubeconfig,
-      '--as',
-      'system:serviceaccount:supercloud-system:supercloud-operator',
-      '--as-group',
-      'system:serviceaccounts',
-      '--leader-elect',
-      '--health-address',
-      '127.0.0.1:0',
-    ],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let started = false;
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (line.includes('"controller":"computelease"') && line.includes('"message":"started"')) {
-      started = true;
-    }
-  });
-  await waitFor('the operator to start its controllers', async () => started, 60_000, 200);
-  console.log(`  pid ${child.pid}, leader-elected, controllers started`);
-  return child;
+async function startOperator(kubeconfig: string): Promise<OperatorProcess> {
+  const operator = spawnOperator([
+    'run',
+    '--kubeconfig',
+    kubeconfig,
+    '--as',
+    'system:serviceaccount:supercloud-system:supercloud-operator',
+    '--as-group',
+    'system:serviceaccounts',
+    '--leader-elect',
+    '--health-address',
+    '127.0.0.1:0',
+  ]);
+  await operator.ready();
+  console.log(`  pid ${operator.child.pid}, leader-elected, controllers started`);
+  return operator;
 }
 
 main().catch((error: unknown) => {
