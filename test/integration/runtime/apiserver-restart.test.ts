@@ -6,13 +6,7 @@ import {
   createManager,
   type Manager,
 } from '../../../operator/src/kube/index.js';
-import {
-  adminKubeConfig,
-  createTestNamespace,
-  deleteNamespace,
-  waitFor,
-} from '../../harness/stack.js';
-import { isApiServerReady } from '../../stack/kube.js';
+import { adminKubeConfig, createTestNamespace, waitFor } from '../../harness/stack.js';
 import { startComponents, stopComponent } from '../../stack/kwok.js';
 import { sleep } from '../../stack/process.js';
 import { mirrorController } from './fixtures/mirror-controller.js';
@@ -26,6 +20,7 @@ import {
   waitForMirrors,
   writeSources,
   testTimeoutMs,
+  tearDown,
 } from './helpers.js';
 
 const outageMs = 20_000;
@@ -57,14 +52,7 @@ describe('an API server outage', () => {
     await manager.start();
   }, testTimeoutMs);
 
-  afterAll(async () => {
-    // Whatever happened, leave the API server running for the test files after this one.
-    startComponents();
-    await waitFor('the API server', () => isApiServerReady(adminKubeConfig()), 120_000);
-    await manager?.stop();
-    admin.close();
-    if (namespace) await deleteNamespace(adminKubeConfig(), namespace);
-  }, testTimeoutMs);
+  afterAll(() => tearDown(manager, admin, namespace), testTimeoutMs);
 
   it(
     'converges on the final state after the API server comes back, without a restart',

@@ -1,13 +1,7 @@
 // A watch resumed from a resourceVersion that etcd has compacted away gets 410 Gone; the
 // informer re-lists and the controller converges, seeing only real changes.
 import { ConfigMapKind, createManager, type Manager } from '../../../operator/src/kube/index.js';
-import {
-  adminKubeConfig,
-  createTestNamespace,
-  deleteNamespace,
-  waitFor,
-} from '../../harness/stack.js';
-import { isApiServerReady } from '../../stack/kube.js';
+import { adminKubeConfig, createTestNamespace } from '../../harness/stack.js';
 import { startComponents, stopComponent } from '../../stack/kwok.js';
 import { mirrorController } from './fixtures/mirror-controller.js';
 import {
@@ -21,6 +15,7 @@ import {
   waitForMirrors,
   writeSources,
   testTimeoutMs,
+  tearDown,
 } from './helpers.js';
 
 describe('a compacted resourceVersion', () => {
@@ -41,13 +36,7 @@ describe('a compacted resourceVersion', () => {
     await manager.start();
   }, testTimeoutMs);
 
-  afterAll(async () => {
-    startComponents();
-    await waitFor('the API server', () => isApiServerReady(adminKubeConfig()), 120_000);
-    await manager?.stop();
-    admin.close();
-    if (namespace) await deleteNamespace(adminKubeConfig(), namespace);
-  }, testTimeoutMs);
+  afterAll(() => tearDown(manager, admin, namespace), testTimeoutMs);
 
   it(
     'makes the informer re-list, and the controller converges',

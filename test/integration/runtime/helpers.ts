@@ -5,8 +5,15 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { join } from 'node:path';
 import { mapWithConcurrency } from '../../stack/concurrency.js';
 import { stackDir, toolPath } from '../../stack/paths.js';
-import { adminKubeConfig, stack } from '../../harness/stack.js';
-import { ConfigMapKind, KubeClient, type ObjectOf } from '../../../operator/src/kube/index.js';
+import { adminKubeConfig, deleteNamespace, stack, waitFor } from '../../harness/stack.js';
+import { isApiServerReady } from '../../stack/kube.js';
+import { startComponents } from '../../stack/kwok.js';
+import {
+  ConfigMapKind,
+  KubeClient,
+  type Manager,
+  type ObjectOf,
+} from '../../../operator/src/kube/index.js';
 import { createLogger, type Logger } from '../../../operator/src/logging/logger.js';
 import { isSource, mirrorName, roleLabel } from './fixtures/mirror-controller.js';
 
@@ -173,3 +180,20 @@ export function reportFigure(name: string, value: number, unit: string, details?
  * (which stop the API server for 20 s, or wait for a lease to expire) pass it explicitly.
  */
 export const testTimeoutMs = 300_000;
+
+/**
+ * What every runtime suite does last: the API server running again (an outage test may have
+ * stopped it; the test files after this one need it), the manager stopped, the client closed and
+ * the test namespace deleted.
+ */
+export async function tearDown(
+  manager: Manager | undefined,
+  admin: KubeClient,
+  namespace: string | undefined,
+): Promise<void> {
+  startComponents();
+  await waitFor('the API server', () => isApiServerReady(adminKubeConfig()), 120_000);
+  await manager?.stop();
+  admin.close();
+  if (namespace) await deleteNamespace(adminKubeConfig(), namespace);
+}

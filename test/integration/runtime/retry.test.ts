@@ -6,13 +6,8 @@ import {
   createManager,
   type Manager,
 } from '../../../operator/src/kube/index.js';
-import {
-  adminKubeConfig,
-  createTestNamespace,
-  deleteNamespace,
-  waitFor,
-} from '../../harness/stack.js';
-import { adminClient, metricValue, testLogger, testTimeoutMs } from './helpers.js';
+import { adminKubeConfig, createTestNamespace, waitFor } from '../../harness/stack.js';
+import { adminClient, metricValue, tearDown, testLogger, testTimeoutMs } from './helpers.js';
 
 const failures = 6;
 
@@ -47,11 +42,7 @@ describe('a failing reconcile', () => {
     await manager.start();
   }, testTimeoutMs);
 
-  afterAll(async () => {
-    await manager?.stop();
-    admin.close();
-    if (namespace) await deleteNamespace(adminKubeConfig(), namespace);
-  }, testTimeoutMs);
+  afterAll(() => tearDown(manager, admin, namespace), testTimeoutMs);
 
   it(
     'is retried with growing delays until it succeeds, and counted in the metrics',

@@ -2,7 +2,7 @@
 // are all reconciled exactly to their final state; the API requests the controller made are
 // counted and reported.
 import { ConfigMapKind, createManager, type Manager } from '../../../operator/src/kube/index.js';
-import { adminKubeConfig, createTestNamespace, deleteNamespace } from '../../harness/stack.js';
+import { adminKubeConfig, createTestNamespace } from '../../harness/stack.js';
 import {
   adminClient,
   metricValue,
@@ -13,6 +13,7 @@ import {
   writeSources,
   deleteSources,
   testTimeoutMs,
+  tearDown,
 } from './helpers.js';
 import { mirrorController } from './fixtures/mirror-controller.js';
 
@@ -38,11 +39,7 @@ describe('runtime at scale', () => {
     await manager.start();
   }, testTimeoutMs);
 
-  afterAll(async () => {
-    await manager?.stop();
-    admin.close();
-    if (namespace) await deleteNamespace(adminKubeConfig(), namespace);
-  }, testTimeoutMs);
+  afterAll(() => tearDown(manager, admin, namespace), testTimeoutMs);
 
   it(
     `reconciles ${objects} objects created at once to their final state, with few requests each`,
