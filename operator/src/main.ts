@@ -6,7 +6,7 @@
 // In a pod it uses the pod's service account; SIGTERM stops it gracefully (in-flight reconciles
 // finish, the leader lease is released).
 import { Command, Option } from 'commander';
-import { addControllers, clusterVerifier } from './controllers/index.js';
+import { addControllers } from './controllers/index.js';
 import { OptionsError, parseRunFlags, runDefaults, type RunFlags } from './config/options.js';
 import { createManager } from './kube/manager.js';
 import { loadKubeConfig } from './kube/kubeconfig.js';
@@ -26,11 +26,15 @@ async function run(flags: RunFlags): Promise<void> {
     logger,
   });
   const controllers = addControllers(manager, {
-    verifier: clusterVerifier(),
+    verification: options.leaseVerification,
     ingressNamespace: options.ingressNamespace,
     workers: options.leaseWorkers,
     ...(options.leaseSelector ? { leaseSelector: options.leaseSelector } : {}),
-    chainTimings: { pollIntervalMs: options.chainPollMs },
+    chainTimings: {
+      pollIntervalMs: options.chainPollMs,
+      sweepIntervalMs: options.chainSweepMs,
+      settlementIntervalMs: options.settlementIntervalMs,
+    },
   });
   // The chain sessions end with the manager: the follower saves its checkpoint, the sender stops.
   const stopChain = (): void => void controllers.stop();
@@ -97,6 +101,21 @@ function program(): Command {
       '--chain-poll-ms <ms>',
       'how often the chain follower polls for new blocks',
       runDefaults.chainPollMs,
+    )
+    .option(
+      '--chain-sweep-ms <ms>',
+      'how often finished auctions are checked and leases resynced with the chain',
+      runDefaults.chainSweepMs,
+    )
+    .option(
+      '--settlement-interval-ms <ms>',
+      "how often lease escrows are read (withdrawals follow the Provider's schedule)",
+      runDefaults.settlementIntervalMs,
+    )
+    .option(
+      '--lease-verification <mode>',
+      'chain: a ComputeLease runs only if its lease is active on chain, ours, with its manifest hash; cluster: cluster rules only (no chain)',
+      runDefaults.leaseVerification,
     )
     .option(
       '--graceful-shutdown-seconds <s>',

@@ -1,150 +1,359 @@
-// make demo: the local stack, then the operator turning a ComputeLease into an isolated GPU
-// workload on the H100 pool. Later steps (a tenant's order on chain) are added here as they land.
-import { execFileSync } from 'node:child_process';
+// make demo: the whole market on the local stack. The operator (a local process, acting as the
+// ServiceAccount of the RBAC role kept in the repository) serves a Provider and two GpuNodePools;
+// a tenant, with the `supercloud` CLI, orders GPU time; the provider bids, wins, runs the
+// workloads on the right nodes and is paid by the second; one lease is closed by the tenant,
+// another runs out of escrow. Each step is printed as it happens; the stack stays up.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreV1Api } from '@kubernetes/client-node';
-import { JsonRpcProvider, formatEther, formatUnits } from 'ethers';
-import { connectContract, mockErc20Abi } from '../../operator/src/chain/abi/index.js';
+import { JsonRpcProvider } from 'ethers';
+import yaml from 'js-yaml';
+import type { ComputeLease } from '../../operator/src/api/computelease.js';
+import type { GpuNodePool } from '../../operator/src/api/gpunodepool.js';
+import type { Provider } from '../../operator/src/api/provider.js';
 import { mockToken } from '../../operator/src/chain/deploy.js';
+import { computeLeaseName } from '../../operator/src/workloads/names.js';
 import { spawnOperator, type OperatorProcess } from '../harness/operator.js';
-import { loadKubeConfig } from './kube.js';
-import { repoRoot, toolPath } from './paths.js';
+import type { StackDescription } from './description.js';
+import { defaultNodeGroups, parseNodeGroups } from './nodes.js';
+import { repoRoot, stackFile, toolPath } from './paths.js';
 import { waitFor } from './process.js';
-import {
-  defaultNodeGroups,
-  gpuProductLabel,
-  gpuResource,
-  parseNodeGroups,
-  poolLabel,
-} from './nodes.js';
 import { stackUp } from './stack.js';
 
-const step = (message: string): void => console.log(`\n\u001b[1m▶ ${message}\u001b[0m`);
+const bold = (text: string): string => `\u001b[1m${text}\u001b[0m`;
+const step = (message: string): void => console.log(`\n${bold(`▶ ${message}`)}`);
+const providerAccount = 2; // account 1 is the tenant the CLI picks from .stack/stack.json
+const walletSecret = { name: 'supercloud-provider-wallet', namespace: 'supercloud-system' };
+
+/**
+ * The example pools' prices are for an 18-decimal token; the local stack's TUSD has 6: the same
+ * prices in TUSD base units (2.50 TUSD per H100-hour, 1.20 per A100-hour).
+ */
+const localPrices: Record<string, GpuNodePool['spec']['prices']> = {
+  h100: {
+    perGpuHour: '2500000',
+    perCpuCoreHour: '10000',
+    perGiBMemoryHour: '2000',
+    perGiBStorageHour: '100',
+  },
+  a100: {
+    perGpuHour: '1200000',
+    perCpuCoreHour: '10000',
+    perGiBMemoryHour: '2000',
+    perGiBStorageHour: '100',
+  },
+};
+
+interface Context {
+  readonly stack: StackDescription;
+  readonly kubectl: Kubectl;
+  readonly chain: JsonRpcProvider;
+}
+
+/** kubectl on the stack; `input` goes to its stdin. */
+type Kubectl = (args: readonly string[], input?: string) => string;
 
 async function main(): Promise<void> {
-  step('Local stack: Kubernetes 1.33 control plane, KWOK GPU nodes, anvil');
+  step('Local stack: Kubernetes 1.33 control plane, KWOK GPU nodes, anvil with the contracts');
   const stack = await stackUp(
     parseNodeGroups(process.env.SUPERCLOUD_NODES ?? defaultNodeGroups),
     (m) => console.log(`  ${m}`),
   );
-
-  step('GPU node pools');
-  const core = loadKubeConfig(stack.kubeconfig).makeApiClient(CoreV1Api);
-  const nodes = (await core.listNode()).items;
-  const rows = new Map<string, { model: string; nodes: number; ready: number; gpus: number }>();
-  for (const node of nodes) {
-    const pool = node.metadata?.labels?.[poolLabel] ?? '(none)';
-    const row = rows.get(pool) ?? {
-      model: node.metadata?.labels?.[gpuProductLabel] ?? 'CPU only',
-      nodes: 0,
-      ready: 0,
-      gpus: 0,
-    };
-    row.nodes += 1;
-    row.ready += node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
-      ? 1
-      : 0;
-    row.gpus += Number(node.status?.allocatable?.[gpuResource] ?? 0);
-    rows.set(pool, row);
-  }
-  console.table(Object.fromEntries(rows));
-
-  step('Chain');
-  const provider = new JsonRpcProvider(stack.rpcUrl, stack.chainId, { staticNetwork: true });
-  const block = await provider.getBlockNumber();
-  const token = connectContract(mockErc20Abi, stack.contracts.token, provider);
-  const balances = await Promise.all(
-    stack.accounts.map(async ({ address }) => {
-      const [eth, tokens] = await Promise.all([
-        provider.getBalance(address),
-        token.balanceOf(address),
-      ]);
-      return `${formatEther(eth)} ETH, ${formatUnits(tokens, mockToken.decimals)} ${mockToken.symbol}`;
-    }),
-  );
-  provider.destroy();
-  console.log(`  anvil at ${stack.rpcUrl}, chain id ${stack.chainId}, block ${block}`);
-  stack.accounts.forEach((account, index) =>
-    console.log(`  account ${index}: ${account.address} (${balances[index]})`),
-  );
-
-  step('Contracts (deployed by account 0, the owner and treasury)');
-  const contractRows: [string, string][] = [
-    ['Marketplace', stack.contracts.marketplace],
-    ['ProviderRegistry', stack.contracts.registry],
-    [`${mockToken.symbol} (mock ERC-20, ${mockToken.decimals} decimals)`, stack.contracts.token],
-  ];
-  for (const [name, address] of contractRows) console.log(`  ${name.padEnd(34)} ${address}`);
-  console.log(`  deployed from block ${stack.contracts.deployBlock}`);
-
-  const kubectl = (...args: string[]): string =>
+  const kubectl: Kubectl = (args, input) =>
     execFileSync(toolPath('kubectl'), ['--kubeconfig', stack.kubeconfig, ...args], {
       encoding: 'utf8',
+      ...(input === undefined ? {} : { input }),
     });
-
-  step("CustomResourceDefinitions and the operator's least-privilege RBAC");
-  kubectl('apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds'));
-  kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all');
-  kubectl('apply', '-f', join(repoRoot, 'test/integration/controllers/rbac.yaml'));
+  const chain = new JsonRpcProvider(stack.rpcUrl, stack.chainId, {
+    staticNetwork: true,
+    cacheTimeout: -1,
+  });
+  const context: Context = { stack, kubectl, chain };
   console.log(
-    kubectl(
-      'get',
-      'crd',
-      'computeleases.supercloud.dev',
-      'gpunodepools.supercloud.dev',
-      'providers.supercloud.dev',
-    ).trimEnd(),
+    `  Marketplace ${stack.contracts.marketplace}, ${mockToken.symbol} ${stack.contracts.token}`,
   );
 
-  step('supercloud-operator run (as its ServiceAccount, leader-elected)');
+  step("CustomResourceDefinitions and the operator's least-privilege RBAC");
+  kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
+  kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+  kubectl(['apply', '-f', join(repoRoot, 'test/integration/controllers/rbac.yaml')]);
+
+  step('supercloud-operator run (as its ServiceAccount, leader-elected, following the chain)');
   const operator = await startOperator(stack.kubeconfig);
   try {
-    step('GpuNodePools and a ComputeLease: examples/computelease-h100.yaml');
-    kubectl(
-      'apply',
-      '-f',
-      join(repoRoot, 'examples/gpunodepool-h100.yaml'),
-      '-f',
-      join(repoRoot, 'examples/gpunodepool-a100.yaml'),
-      '-f',
-      join(repoRoot, 'examples/computelease-h100.yaml'),
-    );
-    await waitFor(
-      'the lease to be Running',
-      async () =>
-        kubectl('get', 'computelease', 'lease-1001', '-o', 'jsonpath={.status.phase}') ===
-        'Running',
-      120_000,
-      500,
-    );
-    console.log(kubectl('get', 'supercloud').trimEnd());
-    const namespace = kubectl(
-      'get',
-      'computelease',
-      'lease-1001',
-      '-o',
-      'jsonpath={.status.namespace}',
-    );
-    step(`The lease's namespace ${namespace}: pods on H100 nodes, isolation objects`);
-    console.log(kubectl('get', 'pods', '-n', namespace, '-o', 'wide').trimEnd());
-    console.log(
-      kubectl(
-        'get',
-        'resourcequota,limitrange,networkpolicy,serviceaccount,deployment,service',
-        '-n',
-        namespace,
-      ).trimEnd(),
-    );
+    await provider(context);
+    await market(context);
   } finally {
     await operator.stop();
   }
 
-  step('Look around (the operator has stopped; the objects stay until make cluster-down)');
+  step('Look around (the operator has stopped; the stack stays up)');
   console.log(`  export KUBECONFIG=${stack.kubeconfig}`);
-  console.log('  kubectl get supercloud');
-  console.log('  kubectl get nodes -L nvidia.com/gpu.product,supercloud.dev/pool');
-  console.log('  npx tsx operator/src/main.ts run --kubeconfig $KUBECONFIG   # the operator again');
-  console.log('  make cluster-down   # stops everything');
+  console.log('  kubectl get supercloud                     # providers, pools, leases');
+  console.log('  kubectl get events -A --field-selector involvedObject.kind=ComputeLease');
+  console.log('  npx tsx operator/src/cli/main.ts lease status <id>   # the tenant CLI');
+  console.log('  make run-operator                          # the operator again');
+  console.log('  make cluster-down                          # stops everything');
+  chain.destroy();
+}
+
+/** The Provider (wallet: anvil account 2) and the two pools, registered on chain. */
+async function provider({ stack, kubectl }: Context): Promise<void> {
+  step('The provider: a wallet Secret, examples/provider.yaml, the H100 and A100 GpuNodePools');
+  const key = stack.accounts[providerAccount]!;
+  apply(kubectl, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: walletSecret,
+    type: 'Opaque',
+    stringData: { privateKey: key.privateKey },
+  });
+  const example = loadYaml<Provider>('examples/provider.yaml');
+  apply(kubectl, {
+    ...example,
+    spec: {
+      ...example.spec,
+      chain: {
+        ...example.spec.chain,
+        chainId: stack.chainId,
+        rpcUrls: [stack.rpcUrl],
+        marketplace: stack.contracts.marketplace,
+        registry: stack.contracts.registry,
+        // anvil mines a block per transaction: there is nothing to wait for.
+        confirmations: 0,
+        startBlock: stack.contracts.deployBlock,
+      },
+      settlement: { ...example.spec.settlement, withdrawIntervalSeconds: 600 },
+    },
+  });
+  for (const pool of ['h100', 'a100']) {
+    const object = loadYaml<GpuNodePool>(`examples/gpunodepool-${pool}.yaml`);
+    apply(kubectl, { ...object, spec: { ...object.spec, prices: localPrices[pool]! } });
+  }
+  await waitFor(
+    'the provider registered on chain',
+    async () =>
+      kubectl(['get', 'provider', 'default', '-o', 'jsonpath={.status.registered}']) === 'true',
+    60_000,
+    500,
+  );
+  console.log(kubectl(['get', 'providers,gpunodepools']).trimEnd());
+}
+
+interface DemoOrder {
+  readonly label: string;
+  readonly file: string;
+  readonly gpuModel: string;
+  readonly maxPrice: string;
+  orderId?: string;
+}
+
+/** The tenant's side, with the CLI, and what the provider's cluster does about it. */
+async function market(context: Context): Promise<void> {
+  const { kubectl } = context;
+  const orders: DemoOrder[] = [
+    {
+      label: 'H100 × 8',
+      file: 'examples/workloads/fine-tune-8gpu.yaml',
+      gpuModel: 'NVIDIA-H100-80GB-HBM3',
+      maxPrice: '30000000/h',
+    },
+    {
+      label: 'A100 × 2',
+      file: 'examples/workloads/llm-inference.yaml',
+      gpuModel: 'NVIDIA-A100-SXM4-40GB',
+      maxPrice: '3600000/h',
+    },
+    {
+      label: 'B200 × 2 (nobody sells it)',
+      file: 'examples/workloads/llm-inference.yaml',
+      gpuModel: 'NVIDIA-B200',
+      maxPrice: '3600000/h',
+    },
+  ];
+  step('The tenant orders GPU time (anvil account 1), deposit: one hour at the max price');
+  for (const order of orders) {
+    const created = cli<{ orderId: string }>(
+      'order',
+      'create',
+      '-f',
+      order.file,
+      '--gpu-model',
+      order.gpuModel,
+      '--max-price',
+      order.maxPrice,
+      '--deposit',
+      '1h',
+      '--bidding-seconds',
+      '30',
+    );
+    order.orderId = created.orderId;
+    console.log(`  ${order.label}: order ${created.orderId}`);
+  }
+  const [h100, a100, nobody] = orders.map((o) => o.orderId!) as [string, string, string];
+
+  step('The provider bids on the orders its pools can serve');
+  await waitFor(
+    'bids on the H100 and A100 orders',
+    async () => (await bids(h100)).length > 0 && (await bids(a100)).length > 0,
+    60_000,
+    500,
+  );
+  for (const order of orders) {
+    const live = await bids(order.orderId!);
+    console.log(
+      `  order ${order.orderId} (${order.label}): ${live.length === 0 ? 'no bid' : live.map((b) => `${b.pricePerSecond}/s from ${b.provider}`).join(', ')}`,
+    );
+  }
+
+  step(
+    'Bidding closes (chain time +31 s); the tenant finalizes: the lowest bid wins, a lease starts',
+  );
+  await advance(context, 31);
+  for (const id of [h100, a100]) {
+    const lease = cli<{ leaseId: string; provider: string; pricePerSecond: string }>(
+      'order',
+      'finalize',
+      id,
+    );
+    console.log(`  lease ${lease.leaseId}: ${lease.pricePerSecond}/s to ${lease.provider}`);
+  }
+  cli('order', 'cancel', nobody);
+  console.log(`  order ${nobody} had no bid: cancelled, the deposit refunded`);
+
+  step('Each lease becomes a ComputeLease, then pods on the pool it was bid for');
+  for (const id of [h100, a100]) {
+    await waitForLease(kubectl, id, 'Running', (l) => l.status?.phase === 'Running');
+  }
+  console.log(kubectl(['get', 'computeleases']).trimEnd());
+  for (const id of [h100, a100]) {
+    console.log(kubectl(['get', 'pods', '-n', computeLeaseName(id), '-o', 'wide']).trimEnd());
+  }
+
+  step('An hour passes on chain: the escrow streams to the provider, who withdraws');
+  await advance(context, 3600);
+  for (const id of [h100, a100]) {
+    await waitForLease(kubectl, id, 'paid', (l) => BigInt(l.status?.amountWithdrawn ?? '0') > 0n);
+  }
+  console.log(
+    kubectl([
+      'get',
+      'computeleases',
+      '-o',
+      'custom-columns=LEASE:.spec.leaseId,PRICE/S:.status.pricePerSecond,ESCROW:.status.escrowBalance,FUNDED-UNTIL:.status.fundedUntil,PAID:.status.amountWithdrawn,FUNDED:.status.conditions[?(@.type=="Funded")].reason',
+    ]).trimEnd(),
+  );
+
+  step(`The tenant closes lease ${h100}: paid to now, the rest refunded, the workload torn down`);
+  const closed = cli<{ refund: string }>('lease', 'close', h100);
+  await waitForLease(kubectl, h100, 'Closed', (l) => l.status?.phase === 'Closed');
+  const refunds = new Map([[h100, closed.refund]]);
+
+  step(`Lease ${a100} runs out of escrow: the provider closes it and tears it down`);
+  const status = cli<{ fundedUntil: string }>('lease', 'status', a100);
+  const now = (await context.chain.getBlock('latest'))!.timestamp;
+  await advance(context, Math.max(1, Date.parse(status.fundedUntil) / 1000 - now + 1));
+  await waitForLease(kubectl, a100, 'Closed', (l) => l.status?.phase === 'Closed');
+  refunds.set(a100, '0');
+
+  step('Summary');
+  const rows = [h100, a100].map((id) => {
+    const lease = getLease(kubectl, id);
+    return {
+      lease: id,
+      pool: lease.spec.pool,
+      GPUs: lease.spec.resources.gpus,
+      'price/s': lease.spec.pricePerSecond,
+      'paid to provider': lease.status?.amountWithdrawn,
+      'refunded to tenant': refunds.get(id),
+      phase: `${lease.status?.phase} (${lease.status?.closeReason})`,
+    };
+  });
+  console.table(rows);
+  console.log(`  amounts in ${mockToken.symbol} base units (${mockToken.decimals} decimals)`);
+}
+
+/** Runs `supercloud <args> --json` (progress on the console), returns its JSON. */
+function cli<T = unknown>(...args: string[]): T {
+  console.log(`  $ supercloud ${args.join(' ')}`);
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'operator/src/cli/main.ts'),
+      ...args,
+      '--stack',
+      stackFile,
+      '--json',
+    ],
+    { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  for (const line of result.stderr.split('\n').filter(Boolean)) console.log(`    ${line}`);
+  if (result.status !== 0) throw new Error(`supercloud ${args.join(' ')} failed`);
+  return JSON.parse(result.stdout) as T;
+}
+
+async function bids(orderId: string): Promise<{ provider: string; pricePerSecond: string }[]> {
+  const spawned = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'operator/src/cli/main.ts'),
+      'order',
+      'bids',
+      orderId,
+      '--stack',
+      stackFile,
+      '--json',
+    ],
+    { cwd: repoRoot, encoding: 'utf8' },
+  );
+  if (spawned.status !== 0) throw new Error(`supercloud order bids ${orderId}: ${spawned.stderr}`);
+  return (JSON.parse(spawned.stdout) as { bids: { provider: string; pricePerSecond: string }[] })
+    .bids;
+}
+
+/** Moves the chain's clock forward and mines a block at the new time. */
+async function advance({ chain }: Context, seconds: number): Promise<void> {
+  await chain.send('evm_increaseTime', [Math.ceil(seconds)]);
+  await chain.send('evm_mine', []);
+}
+
+function getLease(kubectl: Kubectl, id: string): ComputeLease {
+  return JSON.parse(
+    kubectl(['get', 'computelease', computeLeaseName(id), '-o', 'json']),
+  ) as ComputeLease;
+}
+
+async function waitForLease(
+  kubectl: Kubectl,
+  id: string,
+  what: string,
+  check: (lease: ComputeLease) => boolean,
+): Promise<void> {
+  await waitFor(
+    `lease ${id} ${what}`,
+    async () => {
+      try {
+        return check(getLease(kubectl, id));
+      } catch {
+        return false; // not created yet
+      }
+    },
+    120_000,
+    500,
+  );
+  console.log(`  lease ${id}: ${what}`);
+}
+
+function loadYaml<T>(file: string): T {
+  return yaml.load(readFileSync(join(repoRoot, file), 'utf8')) as T;
+}
+
+function apply(kubectl: Kubectl, object: unknown): void {
+  kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], JSON.stringify(object));
 }
 
 /** `supercloud-operator run` as the ServiceAccount of rbac.yaml; resolves once it reconciles. */
@@ -157,9 +366,17 @@ async function startOperator(kubeconfig: string): Promise<OperatorProcess> {
     'system:serviceaccount:supercloud-system:supercloud-operator',
     '--as-group',
     'system:serviceaccounts',
+    '--as-group',
+    'system:serviceaccounts:supercloud-system',
     '--leader-elect',
     '--health-address',
     '127.0.0.1:0',
+    '--chain-poll-ms',
+    '500',
+    '--chain-sweep-ms',
+    '2000',
+    '--settlement-interval-ms',
+    '2000',
   ]);
   await operator.ready();
   console.log(`  pid ${operator.child.pid}, leader-elected, controllers started`);

@@ -207,6 +207,17 @@ export const ProviderSpec = Type.Object(
           default: true,
           description: 'Close leases whose escrow is exhausted (and tear their workload down).',
         }),
+        minWithdrawAmount: Uint256String(
+          'Accrued amounts below this (payment-token base units) wait for a later withdrawal: set it above what the gas of a withdrawal is worth to you.',
+          { default: '0' },
+        ),
+        fundingWarningSeconds: Type.Integer({
+          minimum: 0,
+          maximum: 30 * 24 * 3600,
+          default: 3600,
+          description:
+            'Warn (an Event, the Funded condition reason EscrowLow) this long before a lease escrow runs out.',
+        }),
       },
       { additionalProperties: false, default: {}, description: 'Settlement policy.' },
     ),

@@ -34,3 +34,8 @@ export function normalizeGpuModel(model: string): string {
 export function gpuModelId(model: string): `0x${string}` {
   return keccak256(toUtf8Bytes(normalizeGpuModel(model))) as `0x${string}`;
 }
+
+/** True when two addresses are the same, whatever their checksum casing. */
+export function sameAddress(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}

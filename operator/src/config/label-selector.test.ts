@@ -14,6 +14,14 @@ describe('parseLabelSelector', () => {
     expect(selector.matches(undefined)).toBe(false);
   });
 
+  it('lists its key=value terms: the labels an object needs to be selected', () => {
+    expect(parseLabelSelector('shard=a, tier!=free, team, b==c').equalities).toEqual({
+      shard: 'a',
+      b: 'c',
+    });
+    expect(parseLabelSelector('').equalities).toEqual({});
+  });
+
   it('accepts == as =, and the empty selector matches everything', () => {
     expect(parseLabelSelector('a==b').matches({ a: 'b' })).toBe(true);
     expect(parseLabelSelector('').matches(undefined)).toBe(true);

@@ -3,6 +3,8 @@
 /** A parsed selector: its text (for logs) and a predicate over an object's labels. */
 export interface LabelSelector {
   readonly text: string;
+  /** The `key=value` terms: labels an object the operator creates carries to be selected. */
+  readonly equalities: Readonly<Record<string, string>>;
   matches(labels: Readonly<Record<string, string>> | undefined): boolean;
 }
 
@@ -41,6 +43,9 @@ export function parseLabelSelector(text: string): LabelSelector {
     .map((term) => requirement(term, text));
   return {
     text,
+    equalities: Object.fromEntries(
+      requirements.flatMap((r) => (r.op === 'in' ? [[r.key, r.value]] : [])),
+    ),
     matches: (labels = {}) =>
       requirements.every((r) => {
         const value = labels[r.key];

@@ -23,6 +23,9 @@ export interface RunFlags {
   readonly leaseWorkers?: string;
   readonly gracefulShutdownSeconds?: string;
   readonly chainPollMs?: string;
+  readonly chainSweepMs?: string;
+  readonly settlementIntervalMs?: string;
+  readonly leaseVerification?: string;
 }
 
 /** Everything the operator runs with. */
@@ -41,6 +44,12 @@ export interface OperatorOptions {
   readonly gracefulShutdownMs: number;
   /** How often the chain follower polls the head. */
   readonly chainPollMs: number;
+  /** How often finished auctions are checked and leases resynced with the chain. */
+  readonly chainSweepMs: number;
+  /** How often the settlement reads the leases (withdrawals follow the Provider's schedule). */
+  readonly settlementIntervalMs: number;
+  /** `chain`: a ComputeLease runs only if the chain agrees; `cluster`: cluster rules only. */
+  readonly leaseVerification: 'chain' | 'cluster';
 }
 
 /** Defaults of the flags, shown in `--help`. */
@@ -53,6 +62,9 @@ export const runDefaults = {
   leaseWorkers: '4',
   gracefulShutdownSeconds: '30',
   chainPollMs: '2000',
+  chainSweepMs: '15000',
+  settlementIntervalMs: '30000',
+  leaseVerification: 'chain',
 } as const;
 
 /** A flag with a value the operator cannot run with. */
@@ -157,5 +169,24 @@ export function parseRunFlags(
       flags.chainPollMs ?? runDefaults.chainPollMs,
       600_000,
     ),
+    chainSweepMs: positiveInteger(
+      'chain-sweep-ms',
+      flags.chainSweepMs ?? runDefaults.chainSweepMs,
+      3_600_000,
+    ),
+    settlementIntervalMs: positiveInteger(
+      'settlement-interval-ms',
+      flags.settlementIntervalMs ?? runDefaults.settlementIntervalMs,
+      3_600_000,
+    ),
+    leaseVerification: leaseVerification(flags.leaseVerification ?? runDefaults.leaseVerification),
   };
+}
+
+function leaseVerification(value: string): 'chain' | 'cluster' {
+  if (value === 'chain' || value === 'cluster') return value;
+  throw new OptionsError(
+    'lease-verification',
+    `is "${value}"; use chain (the lease must be active on chain and ours) or cluster (cluster rules only, for a cluster without a chain)`,
+  );
 }

@@ -8,6 +8,12 @@ export interface ApplyOptions {
    * design (e.g. its own objects' spec); otherwise a conflict is the right answer.
    */
   readonly force?: boolean;
+  /**
+   * Field manager other than `supercloud-operator`: for a part of the operator that owns a
+   * distinct set of fields of an object another part writes too (e.g. the settlement's status
+   * fields of a ComputeLease), so neither removes the other's fields.
+   */
+  readonly fieldManager?: string;
 }
 
 /**
@@ -25,7 +31,11 @@ export async function apply<T extends KubeObject>(
 ): Promise<T> {
   const { name, namespace } = nameOf(kind, desired);
   const body = { ...desired, apiVersion: kind.apiVersion, kind: kind.kind };
-  return client.patch(kind, name, 'apply', body, { namespace, force: options.force });
+  return client.patch(kind, name, 'apply', body, {
+    namespace,
+    force: options.force,
+    ...(options.fieldManager ? { fieldManager: options.fieldManager } : {}),
+  });
 }
 
 /**
@@ -38,6 +48,7 @@ export async function applyStatus<T extends KubeObject, S>(
   kind: ResourceKind<T>,
   object: KubeObject,
   status: S,
+  options: Pick<ApplyOptions, 'fieldManager'> = {},
 ): Promise<T> {
   const { name, namespace } = nameOf(kind, object);
   const body = {
@@ -46,7 +57,12 @@ export async function applyStatus<T extends KubeObject, S>(
     metadata: { name, ...(namespace ? { namespace } : {}) },
     status,
   };
-  return client.patch(kind, name, 'apply', body, { namespace, subresource: 'status', force: true });
+  return client.patch(kind, name, 'apply', body, {
+    namespace,
+    subresource: 'status',
+    force: true,
+    ...(options.fieldManager ? { fieldManager: options.fieldManager } : {}),
+  });
 }
 
 /** Merges `status` into the status subresource (JSON merge patch: null deletes a field). */

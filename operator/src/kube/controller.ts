@@ -178,6 +178,15 @@ export class Controller<T extends KubeObject = KubeObject> {
       });
   }
 
+  /**
+   * Enqueues a primary's key from outside the cluster (controller-runtime's channel source), e.g.
+   * when the chain changes what a lease may do. Ignored while the controller is stopped: a start
+   * enqueues every cached primary anyway.
+   */
+  trigger(key: ObjectKey): void {
+    if (this.queue) this.enqueue(this.queue, key);
+  }
+
   /** Registers the handlers (every cached object is enqueued once) and starts the workers. */
   start(): void {
     if (this.queue) return;

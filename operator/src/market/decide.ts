@@ -5,6 +5,7 @@ import { gpuModelId } from '../chain/identifiers.js';
 import { manifestTotals } from '../workloads/totals.js';
 import { parseManifestYaml, ManifestError } from '../workloads/parse.js';
 import { verifyLease } from '../workloads/verify.js';
+import { leaseSpecFor } from './lease-spec.js';
 import type { MarketOrder } from './order.js';
 import { poolPricePerSecond, type PricingStrategy } from './pricing.js';
 
@@ -161,24 +162,16 @@ function decideForPool(
   }
   // Exactly the check the ComputeLease controller will make of the lease this bid would win.
   const verified = verifyLease(
-    {
-      leaseId: order.orderId.toString(),
-      orderId: order.orderId.toString(),
+    leaseSpecFor({
+      leaseId: order.orderId,
       tenant: order.tenant,
       provider,
-      pool: name,
-      resources: {
-        gpus: resources.gpuCount,
-        gpuModel: pool.spec.gpu.model,
-        gpuMemoryMiB: resources.gpuMemoryMiB,
-        cpuMillis: resources.cpuMillicores,
-        memoryMiB: resources.memoryMiB,
-        storageMiB: resources.storageMiB,
-      },
+      pool,
+      resources,
       manifest,
-      manifestHash: order.manifestHash.toLowerCase(),
-      pricePerSecond: order.maxPricePerSecond.toString(),
-    },
+      manifestHash: order.manifestHash,
+      pricePerSecond: order.maxPricePerSecond,
+    }),
     pool,
   );
   if (!verified.verified) return skip(skipReasons.manifestRejected, verified.reason);

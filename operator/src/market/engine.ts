@@ -6,7 +6,7 @@ import { TransactionRevertedError } from '../chain/errors.js';
 import type { ChainEvent } from '../chain/events.js';
 import { contractCall, type TransactionIntent } from '../chain/intent.js';
 import type { SendResult } from '../chain/tx-sender.js';
-import { gpuModelId } from '../chain/identifiers.js';
+import { gpuModelId, sameAddress } from '../chain/identifiers.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { decideBid, type BiddingPolicy, type PoolCandidate } from './decide.js';
 import { orderStatus, type MarketReader, type OrderState } from './market-reader.js';
@@ -49,6 +49,8 @@ export class BidEngine {
   readonly reservations = new ReservationBook();
   private readonly logger: Logger;
   private readonly seen = new Set<bigint>();
+  /** The pool each won order's bid was for: its lease runs there. */
+  private readonly won = new Map<bigint, string>();
 
   constructor(private readonly options: BidEngineOptions) {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'bid-engine' });
@@ -71,6 +73,11 @@ export class BidEngine {
       gpus: this.reservations.totalGpus(),
     });
     this.publish();
+  }
+
+  /** The pool the bid that won `orderId` was for, if this process placed or rebuilt it. */
+  poolWon(orderId: bigint): string | undefined {
+    return this.won.get(orderId);
   }
 
   /** Handles one page of the follower's events (in chain order). Throws to have it re-read. */
@@ -266,8 +273,10 @@ export class BidEngine {
     const released: Reservation | undefined = this.reservations.release(orderId);
     if (!released) return;
     const { metrics } = this.options;
-    if (outcome === 'won') metrics?.bidsWon.inc();
-    else if (outcome === 'lost') metrics?.bidsLost.inc();
+    if (outcome === 'won') {
+      this.won.set(orderId, released.pool);
+      metrics?.bidsWon.inc();
+    } else if (outcome === 'lost') metrics?.bidsLost.inc();
     else metrics?.bidsCancelled.inc();
     this.logger.info(`auction ${outcome}; reservation released`, {
       orderId: orderId.toString(),
@@ -293,8 +302,4 @@ export class BidEngine {
       gauge.set({ pool: name }, this.reservations.gpusOn(name));
     }
   }
-}
-
-function sameAddress(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
 }

@@ -1,7 +1,7 @@
 // The marketplace reads the bid engine makes, over the RPC pool: the engine decides from contract
 // state, never from the event alone, so a replayed or duplicated event changes nothing.
-import { Interface, type InterfaceAbi } from 'ethers';
 import { connectContract, marketplaceAbi } from '../chain/abi/index.js';
+import { findMarketplaceEvents, indexedTopic } from '../chain/event-query.js';
 import type { RpcPool } from '../chain/rpc.js';
 import { orderResources, type MarketOrder } from './order.js';
 
@@ -24,10 +24,6 @@ export interface MarketReader {
   latestBlock(): Promise<{ readonly number: number; readonly timestamp: number }>;
 }
 
-const marketplaceInterface = new Interface(marketplaceAbi as unknown as InterfaceAbi);
-/** Blocks per eth_getLogs when rebuilding reservations. */
-const rebuildPageBlocks = 10_000;
-
 /** A {@link MarketReader} of the marketplace at `address`, over the RPC pool. */
 export function rpcMarketReader(rpc: RpcPool, address: string): MarketReader {
   const market = (provider: Parameters<Parameters<RpcPool['call']>[1]>[0]) =>
@@ -49,27 +45,23 @@ export function rpcMarketReader(rpc: RpcPool, address: string): MarketReader {
     bidOf: (orderId, provider) =>
       rpc.call('Marketplace.getBid', (p) => market(p).getBid(orderId, provider)),
     async ordersBidOn(provider, fromBlock, toBlock) {
-      const topic = marketplaceInterface.getEvent('BidPlaced')?.topicHash;
-      const providerTopic = `0x${provider.slice(2).toLowerCase().padStart(64, '0')}`;
-      const ids = new Set<bigint>();
-      for (let from = Math.max(0, fromBlock); from <= toBlock; from += rebuildPageBlocks) {
-        const to = Math.min(toBlock, from + rebuildPageBlocks - 1);
-        const logs = await rpc.call('eth_getLogs', (p) =>
-          p.getLogs({
-            address,
-            topics: [topic ?? null, null, providerTopic],
-            fromBlock: from,
-            toBlock: to,
-          }),
-        );
-        for (const log of logs) ids.add(BigInt(log.topics[1] ?? 0));
-      }
-      return [...ids];
+      const bids = await findMarketplaceEvents(rpc, address, {
+        event: 'BidPlaced',
+        indexed: [null, indexedTopic(provider)],
+        fromBlock,
+        toBlock,
+      });
+      return [...new Set(bids.map(({ args }) => BigInt(args.orderId)))];
     },
-    async latestBlock() {
-      const block = await rpc.call('eth_getBlockByNumber', (p) => p.getBlock('latest'));
-      if (!block) throw new Error('the node returned no latest block');
-      return { number: block.number, timestamp: block.timestamp };
-    },
+    latestBlock: () => latestBlock(rpc),
   };
+}
+
+/** The latest block's number and time (unix seconds). */
+export async function latestBlock(
+  rpc: RpcPool,
+): Promise<{ readonly number: number; readonly timestamp: number }> {
+  const block = await rpc.call('eth_getBlockByNumber', (p) => p.getBlock('latest'));
+  if (!block) throw new Error('the node returned no latest block');
+  return { number: block.number, timestamp: block.timestamp };
 }

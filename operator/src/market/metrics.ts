@@ -12,6 +12,13 @@ export interface MarketMetrics {
   /** Blocks and seconds from an order's block to the block of our bid. */
   readonly orderToBidBlocks: Gauge;
   readonly walletBalance: Gauge<'asset'>;
+  /** Withdraw transactions mined, and the leases they settled. */
+  readonly withdrawals: Counter;
+  readonly leasesWithdrawn: Counter;
+  /** Gas money (wei) the settlement's transactions cost, by method (withdraw, close). */
+  readonly settlementGasWei: Counter<'method'>;
+  /** Leases the settlement closed because their escrow ran out. */
+  readonly exhaustedLeasesClosed: Counter;
 }
 
 const byRegistry = new WeakMap<Registry, MarketMetrics>();
@@ -69,6 +76,27 @@ export function marketMetrics(registry: Registry): MarketMetrics {
       name: 'supercloud_wallet_balance',
       help: 'Balance of the provider wallet, in base units, by asset (native, token)',
       labelNames: ['asset'],
+      registers,
+    }),
+    withdrawals: new Counter({
+      name: 'supercloud_withdrawals_total',
+      help: 'Withdraw transactions the settlement sent and had mined',
+      registers,
+    }),
+    leasesWithdrawn: new Counter({
+      name: 'supercloud_leases_withdrawn_total',
+      help: 'Lease settlements in withdraw transactions (a batch counts each lease)',
+      registers,
+    }),
+    settlementGasWei: new Counter({
+      name: 'supercloud_settlement_gas_wei_total',
+      help: 'Gas money spent by the settlement, in wei, by method',
+      labelNames: ['method'],
+      registers,
+    }),
+    exhaustedLeasesClosed: new Counter({
+      name: 'supercloud_exhausted_leases_closed_total',
+      help: 'Leases the settlement closed because their escrow ran out',
       registers,
     }),
   };

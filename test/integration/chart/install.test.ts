@@ -176,7 +176,12 @@ describe('helm install / upgrade / uninstall on the local stack', () => {
         kind: 'Deployment',
         metadata: { name: release + '-supercloud-provider', namespace },
       }) as unknown as OperatorDeployment;
-      operator = startReleaseOperator(deployment, ['--lease-selector', `${testRunLabel}=${run}`]);
+      operator = startReleaseOperator(deployment, [
+        '--lease-selector',
+        `${testRunLabel}=${run}`,
+        '--lease-verification',
+        'cluster',
+      ]);
       await operator.ready();
       const lease = testLease(example<ComputeLease>('computelease-h100.yaml'), run, leaseName, {
         pool,

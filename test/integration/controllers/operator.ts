@@ -46,6 +46,9 @@ export function startOperator({
     '127.0.0.1:0',
     '--lease-selector',
     `${testRunLabel}=${run}`,
+    // These suites test what a lease becomes; the chain check is the e2e suite's.
+    '--lease-verification',
+    'cluster',
     '--log-level',
     logLevel,
     '--graceful-shutdown-seconds',

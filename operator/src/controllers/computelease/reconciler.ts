@@ -63,6 +63,8 @@ interface Scope {
   readonly namespaceState: NamespaceState;
   readonly pool: GpuNodePool | undefined;
   readonly verification: Verification | undefined;
+  /** Why verification has no answer now (the chain is unreachable, the Provider not ready). */
+  readonly undecided?: string;
 }
 
 /** What the phase functions tell the status. */
@@ -109,6 +111,8 @@ export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): 
         outcome.pendingReason = `waiting for GpuNodePool ${lease.spec.pool}, which does not exist`;
       } else if (scope.namespaceState.state === 'foreign') {
         outcome.pendingReason = `waiting for the namespace ${scope.namespace} of a deleted lease to be removed`;
+      } else if (scope.undecided) {
+        outcome.pendingReason = `waiting for verification: ${scope.undecided}`;
       } else if (scope.verification?.verified) {
         await deploy(scope, scope.pool, scope.verification.manifest, context, outcome, {
           admitted,
@@ -140,7 +144,9 @@ async function gather(
   const namespace = leaseNamespaceName(lease.spec.leaseId);
   const state = namespaceState(cache, lease, namespace);
   const pool = cache.get(GpuNodePoolKind, lease.spec.pool);
-  let verification = pool ? await verifier.verify(lease, pool) : undefined;
+  const answer = pool ? await verifier.verify(lease, pool) : undefined;
+  const undecided = answer && 'undecided' in answer ? answer.undecided : undefined;
+  let verification = answer && !('undecided' in answer) ? answer : undefined;
   if (state.state === 'foreign' && !state.terminating) {
     // Two leases with one id, or a namespace made by hand: never take it over.
     verification = {
@@ -148,7 +154,14 @@ async function gather(
       reason: `spec.leaseId: the namespace ${namespace} of lease id ${lease.spec.leaseId} already exists and belongs to ${state.owner}`,
     };
   }
-  return { lease, namespace, namespaceState: state, pool, verification };
+  return {
+    lease,
+    namespace,
+    namespaceState: state,
+    pool,
+    verification,
+    ...(undecided ? { undecided } : {}),
+  };
 }
 
 function observedNamespace(state: NamespaceState): ObservedLease['namespace'] {
@@ -358,7 +371,13 @@ const controllerStatusKeys = [
 /** True when a field the controller writes differs, or was written before and is now left out. */
 function statusChanged(lease: ComputeLease, status: ControllerLeaseStatus): boolean {
   const current = lease.status ?? {};
-  return controllerStatusKeys.some((key) => !jsonEqual(status[key], current[key]));
+  const ours = new Set(status.conditions.map((c) => c.type));
+  const currentConditions = (current.conditions ?? []).filter((c) => ours.has(c.type));
+  return controllerStatusKeys.some((key) =>
+    key === 'conditions'
+      ? !jsonEqual(status.conditions, currentConditions)
+      : !jsonEqual(status[key], current[key]),
+  );
 }
 
 /** The Event action (what the operator was doing) for a phase. */

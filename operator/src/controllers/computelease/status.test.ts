@@ -177,7 +177,7 @@ describe('computeLeaseStatus', () => {
     expect(condition(down, 'Available')?.lastTransitionTime).toBe('2025-06-01T12:05:00Z');
   });
 
-  it('leaves the chain-side Funded condition alone', () => {
+  it("leaves the settlement's Funded condition out, so its field manager keeps it", () => {
     const funded = {
       type: 'Funded',
       status: 'True' as const,
@@ -186,7 +186,8 @@ describe('computeLeaseStatus', () => {
       lastTransitionTime: '2025-01-01T00:00:00Z',
     };
     const status = computeLeaseStatus(lease({ status: { conditions: [funded] } }), verified, now);
-    expect(condition(status, 'Funded')).toEqual(funded);
+    expect(condition(status, 'Funded')).toBeUndefined();
+    expect(status.conditions.map((c) => c.type)).toEqual(['Verified', 'Available']);
   });
 });
 

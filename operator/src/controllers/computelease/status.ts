@@ -55,7 +55,10 @@ export function computeLeaseStatus(
 ): ControllerLeaseStatus {
   const spec = withDefaults(ComputeLeaseSpec, lease.spec) as ComputeLeaseSpec;
   const generation = lease.metadata.generation;
-  const previous = (lease.status?.conditions ?? []) as Condition[];
+  // Funded belongs to the settlement (another field manager): leaving it out keeps it theirs.
+  const previous = ((lease.status?.conditions ?? []) as Condition[]).filter(
+    (c) => c.type === leaseConditionTypes.Verified || c.type === leaseConditionTypes.Available,
+  );
   const namespace = leaseNamespaceName(spec.leaseId);
   const services = Array.isArray(spec.manifest?.services) ? spec.manifest.services : [];
   const replicas = services.reduce((sum, s) => sum + (s.replicas ?? 1), 0);

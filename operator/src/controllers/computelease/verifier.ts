@@ -16,9 +16,17 @@ export type Verification =
       readonly reason: string;
     };
 
+/**
+ * No answer yet (the chain cannot be asked now): the lease is left as it is, neither deployed
+ * nor torn down, and the reason shown in its status.
+ */
+export interface Undecided {
+  readonly undecided: string;
+}
+
 /** Decides whether a lease may run on its pool. Deterministic for the same inputs. */
 export interface Verifier {
-  verify(lease: ComputeLease, pool: GpuNodePool): Promise<Verification>;
+  verify(lease: ComputeLease, pool: GpuNodePool): Promise<Verification | Undecided>;
 }
 
 /**

@@ -5,7 +5,11 @@ import type { LabelSelector } from '../../config/label-selector.js';
 import { controller, type ControllerSpec } from '../../kube/controller.js';
 import { GpuNodePoolKind, ProviderKind } from '../kinds.js';
 import { onGenerationChange } from '../watch-filters.js';
-import { providerReconciler, type ProviderReconcilerOptions } from './reconciler.js';
+import {
+  providerReconciler,
+  type ProviderReconciler,
+  type ProviderReconcilerOptions,
+} from './reconciler.js';
 
 /** Name of the controller in metrics and logs. */
 export const providerControllerName = 'provider';
@@ -22,6 +26,8 @@ export function providerController(options: ProviderControllerOptions): {
   readonly spec: ControllerSpec<Provider>;
   /** Ends the chain sessions (follower, sender); call after the manager stopped. */
   readonly stop: () => Promise<void>;
+  /** The chain session of the Provider whose wallet is `address`. */
+  readonly sessionOf: ProviderReconciler['sessionOf'];
 } {
   const reconciler = providerReconciler(options);
   const wanted = (provider: Provider): boolean =>
@@ -45,5 +51,6 @@ export function providerController(options: ProviderControllerOptions): {
       reconcile: reconciler.reconcile,
     }),
     stop: () => reconciler.stop(),
+    sessionOf: reconciler.sessionOf,
   };
 }

@@ -1,4 +1,4 @@
-// The Provider's bidding spec as the bid engine takes it.
+// The Provider's bidding and settlement spec as the bid engine and the settlement take them.
 import type { Provider } from '../../api/provider.js';
 import type { BiddingPolicy } from '../../market/decide.js';
 import {
@@ -6,6 +6,7 @@ import {
   poolPriceStrategy,
   type PricingStrategy,
 } from '../../market/pricing.js';
+import type { SettlementPolicy } from '../../market/settlement-status.js';
 
 /** No Provider (deleted meanwhile): bid on nothing. */
 const noBidding: BiddingPolicy = { enabled: false, maxOutstandingBids: 0, minPricePerSecond: 0n };
@@ -25,4 +26,26 @@ export function pricingStrategy(provider: Provider | undefined): PricingStrategy
   return bidding?.strategy === 'MarginOverFloor'
     ? marginOverFloorStrategy(bidding.marginBps)
     : poolPriceStrategy;
+}
+
+/** No Provider (deleted meanwhile): withdraw on the default schedule, close nothing. */
+const defaultSettlement: SettlementPolicy = {
+  withdrawIntervalSeconds: 3600,
+  batchSize: 50,
+  closeExhaustedLeases: false,
+  minWithdrawAmount: 0n,
+  fundingWarningSeconds: 3600,
+};
+
+export function settlementPolicy(provider: Provider | undefined): SettlementPolicy {
+  const settlement = provider?.spec.settlement;
+  if (!settlement) return defaultSettlement;
+  return {
+    withdrawIntervalSeconds: settlement.withdrawIntervalSeconds,
+    batchSize: settlement.batchSize,
+    closeExhaustedLeases: settlement.closeExhaustedLeases,
+    minWithdrawAmount: BigInt(settlement.minWithdrawAmount ?? '0'),
+    fundingWarningSeconds:
+      settlement.fundingWarningSeconds ?? defaultSettlement.fundingWarningSeconds,
+  };
 }

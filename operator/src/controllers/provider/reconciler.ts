@@ -12,6 +12,7 @@ import {
   providerRegistryAbi,
 } from '../../chain/abi/index.js';
 import { InsufficientFundsError } from '../../chain/errors.js';
+import { sameAddress } from '../../chain/identifiers.js';
 import { contractCall } from '../../chain/intent.js';
 import { describeError } from '../../chain/rpc.js';
 import { applyStatus } from '../../kube/apply.js';
@@ -21,7 +22,7 @@ import { SecretKind } from '../../kube/objects.js';
 import { marketMetrics } from '../../market/metrics.js';
 import { GpuNodePoolKind, ProviderKind } from '../kinds.js';
 import { jsonEqual } from '../semantic.js';
-import { biddingPolicy, pricingStrategy } from './policy.js';
+import { biddingPolicy, pricingStrategy, settlementPolicy } from './policy.js';
 import {
   desiredRegistration,
   registrationDifference,
@@ -36,11 +37,17 @@ export interface ProviderReconcilerOptions {
   readonly timings: ChainTimings;
   /** How often balances and the chain head are refreshed. Default 30 s. */
   readonly resyncMs?: number;
+  /** Labels of the ComputeLeases the lease sync makes (the operator's lease selector's). */
+  readonly leaseLabels?: Readonly<Record<string, string>>;
+  /** Wakes the ComputeLease controller for a lease whose state on chain changed. */
+  readonly wakeLease?: (name: string) => void;
 }
 
-/** A reconcile function and the way to end the chain sessions it started (on shutdown). */
+/** A reconcile function, the chain sessions it runs, and the way to end them (on shutdown). */
 export interface ProviderReconciler {
   readonly reconcile: Reconciler;
+  /** The session of the Provider whose wallet is `address`, once its key is loaded. */
+  sessionOf(address: string): ChainSession | undefined;
   stop(): Promise<void>;
 }
 
@@ -124,7 +131,11 @@ export function providerReconciler(options: ProviderReconcilerOptions): Provider
       registry: options.registry,
       strategy: () => pricingStrategy(context.cache.get(ProviderKind, name)),
       policy: () => biddingPolicy(context.cache.get(ProviderKind, name)),
+      settlementPolicy: () => settlementPolicy(context.cache.get(ProviderKind, name)),
       timings: options.timings,
+      events: context.events,
+      leaseLabels: options.leaseLabels ?? {},
+      wakeLease: options.wakeLease ?? (() => undefined),
       logger: context.log.child({ provider: name, wallet: wallet.address }),
     });
     sessions.set(name, session);
@@ -285,6 +296,7 @@ export function providerReconciler(options: ProviderReconcilerOptions): Provider
 
   return {
     reconcile,
+    sessionOf: (address) => [...sessions.values()].find((s) => sameAddress(s.address, address)),
     async stop() {
       await Promise.all([...sessions.keys()].map(endSession));
     },

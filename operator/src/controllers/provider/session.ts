@@ -1,34 +1,47 @@
 // One Provider's connection to the chain while its spec and wallet stay the same: the RPC pool,
-// the wallet's transaction sender, and (once registered) the event follower driving the bid
-// engine. A change of chain settings or key replaces the session.
+// the wallet's transaction sender, the lease sync, and (once registered) the event follower
+// driving the bid engine and the lease sync, and the settlement loop. A change of chain settings
+// or key replaces the session.
 import type { Wallet } from 'ethers';
 import type { Registry } from 'prom-client';
 import type { ProviderSpec } from '../../api/provider.js';
 import { rpcChainReader } from '../../chain/chain-reader.js';
 import { EventFollower, type FollowerStatus } from '../../chain/follower.js';
 import { chainMetrics } from '../../chain/metrics.js';
-import { RpcPool } from '../../chain/rpc.js';
+import { RpcPool, describeError } from '../../chain/rpc.js';
 import { TransactionSender } from '../../chain/tx-sender.js';
 import type { KubeClient } from '../../kube/client.js';
+import type { EventRecorder } from '../../kube/events.js';
 import type { InformerCache } from '../../kube/informer-cache.js';
 import type { Logger } from '../../logging/logger.js';
 import type { BiddingPolicy } from '../../market/decide.js';
 import { BidEngine } from '../../market/engine.js';
+import { rpcLeaseReader, type ChainLease, type LeaseReader } from '../../market/lease-reader.js';
+import { LeaseSync } from '../../market/lease-sync.js';
 import { rpcMarketReader, type MarketReader } from '../../market/market-reader.js';
 import { marketMetrics } from '../../market/metrics.js';
 import type { PricingStrategy } from '../../market/pricing.js';
+import { Settlement } from '../../market/settlement.js';
+import type { SettlementPolicy } from '../../market/settlement-status.js';
 import { ProviderCheckpointStore } from './checkpoint-store.js';
+import { leaseObjects } from './lease-objects.js';
 import { poolViews } from './pools.js';
 
 /** Timings of the chain side, shorter in tests. */
 export interface ChainTimings {
   /** Follower head polls. Default 2 s. */
   readonly pollIntervalMs: number;
-  /** How often auctions past their deadline are checked. Default 15 s. */
+  /** How often auctions past their deadline are checked and leases resynced. Default 15 s. */
   readonly sweepIntervalMs: number;
+  /** How often the settlement reads the leases (withdrawals follow the Provider's schedule). Default 30 s. */
+  readonly settlementIntervalMs: number;
 }
 
-export const defaultChainTimings: ChainTimings = { pollIntervalMs: 2_000, sweepIntervalMs: 15_000 };
+export const defaultChainTimings: ChainTimings = {
+  pollIntervalMs: 2_000,
+  sweepIntervalMs: 15_000,
+  settlementIntervalMs: 30_000,
+};
 
 export interface ChainSessionOptions {
   readonly name: string;
@@ -40,7 +53,13 @@ export interface ChainSessionOptions {
   /** The Provider's pricing strategy and bidding policy now (read at each decision). */
   readonly strategy: () => PricingStrategy;
   readonly policy: () => BiddingPolicy;
+  readonly settlementPolicy: () => SettlementPolicy;
   readonly timings: ChainTimings;
+  readonly events: EventRecorder;
+  /** Labels of the ComputeLeases the lease sync makes (the operator's lease selector's). */
+  readonly leaseLabels: Readonly<Record<string, string>>;
+  /** Wakes the ComputeLease controller for a lease whose state on chain changed. */
+  readonly wakeLease: (name: string) => void;
   readonly logger: Logger;
 }
 
@@ -54,9 +73,12 @@ export class ChainSession {
   readonly rpc: RpcPool;
   readonly sender: TransactionSender;
   readonly reader: MarketReader;
-  private follower: EventFollower | undefined;
+  readonly leases: LeaseSync;
+  private readonly leaseReader: LeaseReader;
+  private readonly objects: ReturnType<typeof leaseObjects>;
   private engine: BidEngine | undefined;
-  private sweepTimer: NodeJS.Timeout | undefined;
+  private follower: EventFollower | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
   private starting: Promise<void> | undefined;
 
   constructor(private readonly options: ChainSessionOptions) {
@@ -74,6 +96,32 @@ export class ChainSession {
       logger,
     });
     this.reader = rpcMarketReader(this.rpc, chain.marketplace);
+    this.leaseReader = rpcLeaseReader(this.rpc, chain.marketplace, chain.startBlock);
+    this.objects = leaseObjects({
+      client: options.client,
+      cache: options.cache,
+      events: options.events,
+      labels: options.leaseLabels,
+      wake: options.wakeLease,
+    });
+    this.leases = new LeaseSync({
+      reader: this.leaseReader,
+      objects: this.objects,
+      provider: wallet.address,
+      startBlock: chain.startBlock,
+      poolWon: (orderId) => this.engine?.poolWon(orderId),
+      logger,
+    });
+  }
+
+  /** The lease on chain, from a read at most `maxAgeMs` old (for the chain verifier). */
+  async chainLease(leaseId: bigint, maxAgeMs: number): Promise<ChainLease> {
+    return this.leases.cached(leaseId, maxAgeMs) ?? (await this.leases.read(leaseId));
+  }
+
+  /** The last read of the lease, however old (when the chain cannot be read now). */
+  lastKnownLease(leaseId: bigint): ChainLease | undefined {
+    return this.leases.cached(leaseId, Number.POSITIVE_INFINITY);
   }
 
   get address(): string {
@@ -86,8 +134,9 @@ export class ChainSession {
   }
 
   /**
-   * Starts following the chain and bidding (once; later calls return the first start). The
-   * reservations of bids already live are rebuilt first, so no order is bid on twice.
+   * Starts following the chain, bidding and settling (once; later calls return the first start).
+   * The reservations of bids already live are rebuilt and the leases resynced first, so no order
+   * is bid on twice and a lease won while the operator was down is found.
    */
   startMarket(): Promise<void> {
     this.starting ??= this.doStartMarket().catch((error: unknown) => {
@@ -114,6 +163,18 @@ export class ChainSession {
     });
     await engine.rebuild(chain.startBlock);
     this.engine = engine;
+    await this.leases.resync();
+    const settlement = new Settlement({
+      reader: this.leaseReader,
+      sync: this.leases,
+      sender: this.sender,
+      objects: this.objects,
+      marketplace: chain.marketplace,
+      provider: this.address,
+      policy: this.options.settlementPolicy,
+      metrics,
+      logger,
+    });
     const wsUrls = chain.rpcUrls.filter((url) => /^wss?:/.test(url));
     this.follower = new EventFollower({
       reader: rpcChainReader(this.rpc),
@@ -121,25 +182,47 @@ export class ChainSession {
       startBlock: chain.startBlock,
       confirmations: chain.confirmations,
       checkpoints: new ProviderCheckpointStore(client, cache, name),
-      handlers: [(events) => engine.handle(events)],
+      // The engine first: a won auction tells it the pool the lease sync then uses.
+      handlers: [(events) => engine.handle(events), (events) => this.leases.handle(events)],
       pollIntervalMs: timings.pollIntervalMs,
       ...(wsUrls.length > 0 ? { newHeadsUrls: wsUrls } : {}),
       metrics: chainMetrics(registry),
       logger,
     });
     this.follower.start();
-    this.sweepTimer = setInterval(() => {
-      engine.sweep().catch((error: unknown) =>
-        logger.warn('checking finished auctions failed; trying again later', {
-          error: error instanceof Error ? error.message : String(error),
-        }),
-      );
-    }, timings.sweepIntervalMs);
-    this.sweepTimer.unref();
+    this.every(
+      timings.sweepIntervalMs,
+      'checking finished auctions and resyncing leases',
+      async () => {
+        await engine.sweep();
+        await this.leases.resync();
+      },
+    );
+    this.every(timings.settlementIntervalMs, 'settling leases', () => settlement.tick());
+  }
+
+  /** Runs `task` every `intervalMs`, one run at a time; a failure is logged and retried next time. */
+  private every(intervalMs: number, what: string, task: () => Promise<void>): void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      task()
+        .catch((error: unknown) =>
+          this.options.logger.warn(`${what} failed; trying again later`, {
+            error: describeError(error),
+          }),
+        )
+        .finally(() => {
+          running = false;
+        });
+    }, intervalMs);
+    timer.unref();
+    this.timers.push(timer);
   }
 
   async stop(): Promise<void> {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
     await this.starting?.catch(() => undefined);
     await this.follower?.stop();
     this.sender.stop();

@@ -1,0 +1,254 @@
+// Lease sync: the leases this provider won on chain, mirrored as ComputeLeases. Level-based both
+// ways: a chain lease without its object gets one, an object whose lease closed is set closing
+// with the reason, a manifest changed on chain updates the spec. Events only say which leases to
+// look at; what is done follows from the contract state read now, so a missed, replayed or
+// duplicated event changes nothing, and a restart converges with one resync.
+import type { ComputeLease } from '../api/computelease.js';
+import type { GpuNodePool } from '../api/gpunodepool.js';
+import type { ChainEvent } from '../chain/events.js';
+import { sameAddress } from '../chain/identifiers.js';
+import { silentLogger, type Logger } from '../logging/logger.js';
+import { computeLeaseName } from '../workloads/names.js';
+import { ManifestError, parseManifestYaml } from '../workloads/parse.js';
+import type { ChainLease, LeaseReader } from './lease-reader.js';
+import {
+  chainComputeLease,
+  chainSource,
+  choosePool,
+  closeReason,
+  leaseSourceLabel,
+} from './lease-spec.js';
+
+/** The cluster side of the sync: the ComputeLeases and pools, and how to change them. */
+export interface LeaseObjects {
+  /** Every ComputeLease in the cluster (from the cache). */
+  list(): readonly ComputeLease[];
+  get(name: string): ComputeLease | undefined;
+  pools(): readonly GpuNodePool[];
+  /** Labels every chain-made lease carries (the Provider's, for the operator's lease selector). */
+  labels(): Readonly<Record<string, string>>;
+  /** Creates or updates a chain-made lease (server-side apply of its spec). */
+  apply(lease: ComputeLease): Promise<void>;
+  /** Sets spec.closeRequested: the controller tears the workload down and keeps a record. */
+  requestClose(lease: ComputeLease, reason: string): Promise<void>;
+  /** Wakes the ComputeLease controller for a lease whose state on chain changed. */
+  wake(name: string): void;
+}
+
+export interface LeaseSyncOptions {
+  readonly reader: LeaseReader;
+  readonly objects: LeaseObjects;
+  /** The provider wallet's address. */
+  readonly provider: string;
+  /** First block to look for won leases in (the Provider's startBlock). */
+  readonly startBlock: number;
+  /** The pool the bid engine chose for an order it won, while it remembers it. */
+  readonly poolWon?: (orderId: bigint) => string | undefined;
+  readonly logger?: Logger;
+}
+
+/** The lease facts verification depends on; a change wakes the lease's reconcile. */
+function verificationFacts(lease: ChainLease): string {
+  return JSON.stringify([
+    lease.exists,
+    lease.active,
+    lease.provider.toLowerCase(),
+    lease.manifestHash,
+  ]);
+}
+
+/**
+ * @example
+ * const sync = new LeaseSync({ reader, objects, provider, startBlock });
+ * await sync.resync();                        // on start, and now and then
+ * follower handlers: [(events) => sync.handle(events)]
+ */
+export class LeaseSync {
+  /** Lease ids won by this provider whose object may still need a change. */
+  private readonly tracked = new Set<bigint>();
+  /** The last chain read of each lease (for the chain verifier and the settlement). */
+  private readonly facts = new Map<
+    bigint,
+    { readonly lease: ChainLease; readonly readAt: number }
+  >();
+  private scannedTo: number;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: LeaseSyncOptions) {
+    this.scannedTo = options.startBlock - 1;
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'lease-sync' });
+  }
+
+  /** Active leases of this provider as last read (for the settlement). */
+  activeLeases(): bigint[] {
+    return [...this.tracked].filter((id) => this.facts.get(id)?.lease.active !== false);
+  }
+
+  /** The lease on chain, read now (and remembered for {@link cached}). */
+  async read(leaseId: bigint): Promise<ChainLease> {
+    const lease = await this.options.reader.lease(leaseId);
+    const before = this.facts.get(leaseId)?.lease;
+    this.facts.set(leaseId, { lease, readAt: Date.now() });
+    if (before && verificationFacts(before) !== verificationFacts(lease)) {
+      this.options.objects.wake(computeLeaseName(leaseId.toString()));
+    }
+    return lease;
+  }
+
+  /** The last read of the lease if it is at most `maxAgeMs` old. */
+  cached(leaseId: bigint, maxAgeMs: number): ChainLease | undefined {
+    const entry = this.facts.get(leaseId);
+    return entry && Date.now() - entry.readAt <= maxAgeMs ? entry.lease : undefined;
+  }
+
+  /** Handles one page of the follower's events: syncs the leases they touch. */
+  async handle(events: readonly ChainEvent[]): Promise<void> {
+    const touched = new Set<bigint>();
+    for (const event of events) {
+      if (event.contract !== 'marketplace') continue;
+      switch (event.name) {
+        case 'LeaseCreated':
+        case 'LeaseClosed':
+        case 'Withdrawn':
+          if (sameAddress(event.args.provider, this.options.provider)) {
+            touched.add(event.args.leaseId);
+          }
+          break;
+        case 'ManifestUpdated':
+        case 'Deposited':
+          if (this.isOurs(event.args.leaseId)) touched.add(event.args.leaseId);
+          break;
+        default:
+          break;
+      }
+    }
+    for (const leaseId of touched) {
+      this.tracked.add(leaseId);
+      await this.sync(leaseId);
+    }
+  }
+
+  /**
+   * Converges every lease: the ones won since the last scan, the ones tracked, and every
+   * ComputeLease naming this provider. What was missed while the operator was down is found here.
+   */
+  async resync(): Promise<void> {
+    const { reader, objects, provider } = this.options;
+    const head = (await reader.latestBlock()).number;
+    if (head > this.scannedTo) {
+      for (const id of await reader.leasesWonBy(provider, this.scannedTo + 1, head)) {
+        this.tracked.add(id);
+      }
+      this.scannedTo = head;
+    }
+    for (const lease of objects.list()) {
+      if (sameAddress(lease.spec.provider, provider) && !lease.spec.closeRequested) {
+        this.tracked.add(BigInt(lease.spec.leaseId));
+      }
+    }
+    for (const id of [...this.tracked]) await this.sync(id);
+  }
+
+  private isOurs(leaseId: bigint): boolean {
+    if (this.tracked.has(leaseId)) return true;
+    const object = this.options.objects.get(computeLeaseName(leaseId.toString()));
+    return object !== undefined && sameAddress(object.spec.provider, this.options.provider);
+  }
+
+  /** Brings one lease's object in line with the chain. */
+  async sync(leaseId: bigint): Promise<void> {
+    const { objects, provider } = this.options;
+    const chain = await this.read(leaseId);
+    const name = computeLeaseName(leaseId.toString());
+    const object = objects.get(name);
+    const log = this.logger.child({ leaseId: leaseId.toString() });
+    if (!chain.exists || !sameAddress(chain.provider, provider)) {
+      // Not ours (a hand-applied object naming us): the chain verifier rejects it.
+      this.tracked.delete(leaseId);
+      return;
+    }
+    if (!chain.active) {
+      if (
+        object &&
+        !object.spec.closeRequested &&
+        isChainMade(object) &&
+        sameLease(object, chain)
+      ) {
+        const reason = closeReason(await this.options.reader.closing(leaseId), chain.tenant);
+        await objects.requestClose(object, reason);
+        log.info('lease closed on chain; closing its ComputeLease', { reason });
+      }
+      // A hand-applied object is torn down by the chain verifier, which sees the lease closed.
+      this.tracked.delete(leaseId);
+      return;
+    }
+    if (object && !sameLease(object, chain)) {
+      // Cluster-scoped names are per lease id: one left from another marketplace or provider
+      // is never taken over.
+      log.warn('a ComputeLease of that name exists for another provider or tenant; not touched', {
+        name,
+      });
+      return;
+    }
+    if (object && (!isChainMade(object) || object.spec.manifestHash === chain.manifestHash)) return;
+    await this.applyLease(chain, object, log);
+  }
+
+  /** Creates the object of an active lease, or updates its manifest to the one on chain. */
+  private async applyLease(
+    chain: ChainLease,
+    object: ComputeLease | undefined,
+    log: Logger,
+  ): Promise<void> {
+    const { objects, reader } = this.options;
+    const text = await reader.manifest(chain.leaseId);
+    let manifest;
+    try {
+      manifest = parseManifestYaml(text ?? '');
+    } catch (error) {
+      if (!(error instanceof ManifestError)) throw error;
+      // Never bid on (the engine verifies first), so an order of this provider cannot get here
+      // unless the tenant updated the manifest on chain: the workload keeps its last manifest.
+      log.warn('the manifest on chain is not valid; the lease keeps its current spec', {
+        error: error.message,
+      });
+      return;
+    }
+    const pools = objects.pools();
+    const named = (name: string | undefined) => pools.find((p) => p.metadata.name === name);
+    // The pool of an existing lease is immutable; a new one runs where the bid said it would.
+    const pool = object
+      ? named(object.spec.pool)
+      : (named(this.options.poolWon?.(chain.leaseId)) ??
+        choosePool(pools, {
+          leaseId: chain.leaseId,
+          tenant: chain.tenant,
+          provider: chain.provider,
+          resources: chain.resources,
+          manifest,
+          manifestHash: chain.manifestHash,
+          pricePerSecond: chain.pricePerSecond,
+        }));
+    if (!pool) {
+      log.warn('no pool can run the lease; it is created when one can', {
+        gpuModel: chain.resources.gpuModel,
+      });
+      return;
+    }
+    await objects.apply(chainComputeLease(chain, pool, manifest, objects.labels()));
+    log.info(object ? 'manifest updated on chain; lease spec updated' : 'ComputeLease created', {
+      pool: pool.metadata.name,
+    });
+  }
+}
+
+function sameLease(object: ComputeLease, chain: ChainLease): boolean {
+  return (
+    sameAddress(object.spec.provider, chain.provider) &&
+    sameAddress(object.spec.tenant, chain.tenant)
+  );
+}
+
+function isChainMade(lease: ComputeLease): boolean {
+  return lease.metadata.labels?.[leaseSourceLabel] === chainSource;
+}

@@ -1,0 +1,211 @@
+// The settlement loop: on each tick it reads this provider's active leases from the chain,
+// closes the ones whose escrow is exhausted (and only those), withdraws what accrued in batches
+// on the Provider's schedule, and reports price, escrow, funded-until, amount paid and the Funded
+// condition on each ComputeLease. Nothing here reacts to an outage: a failed read or send ends
+// the tick, and the next one starts from the chain again; a lease is only ever closed after the
+// chain itself says its escrow is gone.
+import { leaseConditionTypes, type ComputeLease } from '../api/computelease.js';
+import { marketplaceAbi } from '../chain/abi/index.js';
+import { sameAddress } from '../chain/identifiers.js';
+import { contractCall, type TransactionIntent } from '../chain/intent.js';
+import type { SendResult } from '../chain/tx-sender.js';
+import type { Condition } from '../kube/conditions.js';
+import { silentLogger, type Logger } from '../logging/logger.js';
+import { computeLeaseName } from '../workloads/names.js';
+import type { ChainLease, LeaseReader } from './lease-reader.js';
+import { chainSource, leaseSourceLabel } from './lease-spec.js';
+import type { LeaseSync } from './lease-sync.js';
+import type { MarketMetrics } from './metrics.js';
+import {
+  fundedReasons,
+  isExhausted,
+  settlementStatus,
+  withdrawalBatches,
+  type SettlementPolicy,
+  type SettlementStatus,
+} from './settlement-status.js';
+
+/** The cluster side of the settlement: the leases' status and Events. */
+export interface SettlementObjects {
+  /** Every ComputeLease in the cluster (from the cache). */
+  list(): readonly ComputeLease[];
+  get(name: string): ComputeLease | undefined;
+  /** Writes the settlement's status fields (its own field manager). */
+  writeStatus(lease: ComputeLease, status: SettlementStatus): Promise<void>;
+  warn(lease: ComputeLease, reason: string, note: string): void;
+}
+
+export interface SettlementOptions {
+  readonly reader: LeaseReader;
+  readonly sync: Pick<LeaseSync, 'activeLeases' | 'read' | 'sync'>;
+  readonly sender: { send(intent: TransactionIntent): Promise<SendResult> };
+  readonly objects: SettlementObjects;
+  readonly marketplace: string;
+  /** The provider wallet's address. */
+  readonly provider: string;
+  /** The Provider's settlement policy now. */
+  readonly policy: () => SettlementPolicy;
+  readonly metrics?: MarketMetrics;
+  readonly logger?: Logger;
+}
+
+/**
+ * @example
+ * const settlement = new Settlement({ reader, sync, sender, objects, marketplace, provider, policy });
+ * setInterval(() => void settlement.tick(), 30_000);
+ */
+export class Settlement {
+  /** Chain time of the last withdrawal round (0: none yet in this process). */
+  private lastWithdrawalAt = 0;
+  /** What each lease paid the provider so far; recomputed after each payment. */
+  private readonly paid = new Map<bigint, bigint>();
+  private readonly logger: Logger;
+
+  constructor(private readonly options: SettlementOptions) {
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'settlement' });
+  }
+
+  /** One round: read, close the exhausted, withdraw when due, report. */
+  async tick(): Promise<void> {
+    const { reader, sync } = this.options;
+    const policy = this.options.policy();
+    const ids = new Set([...sync.activeLeases(), ...this.unreportedClosings()]);
+    if (ids.size === 0) return;
+    const { timestamp } = await reader.latestBlock();
+    const leases: ChainLease[] = [];
+    for (const id of ids) leases.push(await sync.read(id));
+
+    // Leases a transaction of this round changed are read again before the report.
+    const paidNow = new Set<bigint>();
+    if (policy.closeExhaustedLeases) {
+      for (const lease of leases.filter(isExhausted)) {
+        if (await this.closeExhausted(lease)) paidNow.add(lease.leaseId);
+      }
+    }
+    if (timestamp - this.lastWithdrawalAt >= policy.withdrawIntervalSeconds) {
+      for (const batch of withdrawalBatches(leases, policy)) {
+        if (await this.withdraw(batch)) batch.forEach((id) => paidNow.add(id));
+      }
+      this.lastWithdrawalAt = timestamp;
+    }
+    for (const lease of leases) {
+      const current = paidNow.has(lease.leaseId) ? await sync.read(lease.leaseId) : lease;
+      await this.report(current, timestamp, policy);
+    }
+  }
+
+  /**
+   * Leases of this provider whose object does not yet say they closed: each gets a last report
+   * with the final payment, also when it closed while the operator was down.
+   */
+  private unreportedClosings(): bigint[] {
+    const { objects, provider } = this.options;
+    return objects
+      .list()
+      .filter(
+        (lease) =>
+          lease.metadata.labels?.[leaseSourceLabel] === chainSource &&
+          sameAddress(lease.spec.provider, provider) &&
+          funded((lease.status?.conditions ?? []) as Condition[])?.reason !==
+            fundedReasons.LeaseClosed,
+      )
+      .map((lease) => BigInt(lease.spec.leaseId));
+  }
+
+  /** Closes an exhausted lease; true when this round's transaction did. */
+  private async closeExhausted(lease: ChainLease): Promise<boolean> {
+    const { reader, marketplace, metrics } = this.options;
+    const leaseId = lease.leaseId;
+    const result = await this.options.sender.send({
+      ...contractCall(marketplaceAbi, marketplace, 'close', [leaseId]),
+      key: `close/${leaseId}`,
+      // Only a lease the chain says is still open and exhausted, at the moment of sending.
+      precheck: async () => {
+        const now = await reader.lease(leaseId);
+        return isExhausted(now)
+          ? { send: true }
+          : { send: false, reason: now.active ? 'escrow topped up' : 'already closed' };
+      },
+    });
+    if (result.status !== 'mined') return false;
+    metrics?.exhaustedLeasesClosed.inc();
+    metrics?.settlementGasWei.inc({ method: 'close' }, gasCost(result));
+    this.paid.delete(leaseId);
+    this.logger.info('closed a lease whose escrow ran out', {
+      leaseId: leaseId.toString(),
+      txHash: result.receipt.hash,
+    });
+    await this.options.sync.sync(leaseId);
+    return true;
+  }
+
+  /** Withdraws what the batch's leases accrued; true when mined. */
+  private async withdraw(batch: bigint[]): Promise<boolean> {
+    const { marketplace, metrics } = this.options;
+    const result = await this.options.sender.send({
+      ...contractCall(marketplaceAbi, marketplace, 'withdraw', [batch]),
+      key: `withdraw/${batch.join(',')}/${Date.now()}`,
+    });
+    if (result.status !== 'mined') return false;
+    metrics?.withdrawals.inc();
+    metrics?.leasesWithdrawn.inc(batch.length);
+    metrics?.settlementGasWei.inc({ method: 'withdraw' }, gasCost(result));
+    for (const id of batch) this.paid.delete(id);
+    this.logger.info('withdrew accrued escrow', {
+      leases: batch.length,
+      txHash: result.receipt.hash,
+      gasUsed: result.receipt.gasUsed.toString(),
+    });
+    return true;
+  }
+
+  /** Writes the lease's settlement status when it changed; warns when the escrow runs low. */
+  private async report(lease: ChainLease, now: number, policy: SettlementPolicy): Promise<void> {
+    const { objects, reader, provider } = this.options;
+    const leaseId = lease.leaseId;
+    const object = objects.get(computeLeaseName(leaseId.toString()));
+    if (!object) return;
+    let paid = this.paid.get(leaseId);
+    // A close pays the provider too, whoever closed it: the last report reads what it paid.
+    if (paid === undefined || !lease.active) {
+      paid = await reader.paidOut(leaseId, provider);
+      this.paid.set(leaseId, paid);
+    }
+    const previous = (object.status?.conditions ?? []) as Condition[];
+    const status = settlementStatus(lease, paid, now, policy, previous);
+    if (!changed(object, status)) return;
+    await objects.writeStatus(object, status);
+    const before = funded(previous)?.reason;
+    const after = funded(status.conditions);
+    if (
+      after &&
+      after.reason !== before &&
+      (after.reason === fundedReasons.EscrowLow || after.reason === fundedReasons.EscrowExhausted)
+    ) {
+      objects.warn(object, after.reason, after.message);
+    }
+  }
+}
+
+function funded(conditions: readonly Condition[]): Condition | undefined {
+  return conditions.find((c) => c.type === leaseConditionTypes.Funded);
+}
+
+/** True when a field the settlement writes differs from the object's status. */
+function changed(object: ComputeLease, status: SettlementStatus): boolean {
+  const current = object.status ?? {};
+  const condition = funded(status.conditions);
+  const currentCondition = funded((current.conditions ?? []) as Condition[]);
+  return (
+    current.pricePerSecond !== status.pricePerSecond ||
+    current.escrowBalance !== status.escrowBalance ||
+    current.fundedUntil !== status.fundedUntil ||
+    current.amountWithdrawn !== status.amountWithdrawn ||
+    currentCondition?.status !== condition?.status ||
+    currentCondition?.reason !== condition?.reason
+  );
+}
+
+function gasCost(result: Extract<SendResult, { status: 'mined' }>): number {
+  return Number(result.receipt.gasUsed * result.receipt.gasPrice);
+}

@@ -1,0 +1,152 @@
+// The world of the end-to-end suite: a private anvil with the contracts, the local control plane
+// with GPU nodes and pools of the suite's own, a Provider whose wallet is a fresh account, and the
+// operator as a local process acting as the chart's ServiceAccount, following the chain.
+import type { Wallet } from 'ethers';
+import type { ComputeLease } from '../../operator/src/api/computelease.js';
+import type { Provider } from '../../operator/src/api/provider.js';
+import { connectContract, marketplaceAbi } from '../../operator/src/chain/abi/index.js';
+import { ComputeLeaseKind, GpuNodePoolKind } from '../../operator/src/controllers/kinds.js';
+import type { KubeClient } from '../../operator/src/kube/index.js';
+import { computeLeaseName, leaseNamespaceName } from '../../operator/src/workloads/names.js';
+import { spawnOperator, type OperatorProcess } from '../harness/operator.js';
+import { stack, waitFor } from '../harness/stack.js';
+import { mined, type TestChain } from '../integration/chain-side/chain.js';
+import { createPoolNodes } from '../integration/controllers/helpers.js';
+import {
+  operatorGroups,
+  operatorServiceAccount,
+  testRunLabel,
+} from '../integration/controllers/operator.js';
+import {
+  createProvider,
+  createWalletSecret,
+  marketPool,
+  marketProvider,
+} from '../integration/market/market.js';
+
+/** One GPU pool of the suite: its name, the model it sells and its nodes. */
+export interface SuitePool {
+  readonly name: string;
+  readonly model: string;
+  readonly memoryMiB: number;
+  nodes: string[];
+}
+
+/** Creates the pool's KWOK nodes (8 GPUs each) and its GpuNodePool. */
+export async function createSuitePool(
+  client: KubeClient,
+  pool: SuitePool,
+  nodeCount: number,
+): Promise<void> {
+  pool.nodes = await createPoolNodes(pool.name, nodeCount);
+  await client.create(GpuNodePoolKind, marketPool(pool.name, pool.model, pool.memoryMiB));
+}
+
+/** A Provider that withdraws every 10 s of chain time and warns 5 minutes before escrows run out. */
+export async function createSuiteProvider(
+  client: KubeClient,
+  name: string,
+  run: string,
+  chain: TestChain,
+  wallet: Wallet,
+): Promise<void> {
+  const secret = `wallet-${run}`;
+  await createWalletSecret(client, secret, wallet);
+  const provider: Provider = marketProvider(name, run, chain, secret);
+  provider.spec = {
+    ...provider.spec,
+    settlement: {
+      withdrawIntervalSeconds: 10,
+      batchSize: 50,
+      closeExhaustedLeases: true,
+      minWithdrawAmount: '1',
+      fundingWarningSeconds: 300,
+    },
+  };
+  await createProvider(client, provider);
+}
+
+/** `supercloud-operator run` following the chain, for the leases and Providers of this run. */
+export function startChainOperator(run: string): OperatorProcess {
+  return spawnOperator([
+    'run',
+    '--kubeconfig',
+    stack().kubeconfig,
+    '--as',
+    operatorServiceAccount,
+    ...operatorGroups.flatMap((group) => ['--as-group', group]),
+    '--leader-elect',
+    '--leader-election-id',
+    `supercloud-operator-${run}`,
+    '--health-address',
+    '127.0.0.1:0',
+    '--lease-selector',
+    `${testRunLabel}=${run}`,
+    '--log-level',
+    'debug',
+    '--chain-poll-ms',
+    '250',
+    '--chain-sweep-ms',
+    '2000',
+    '--settlement-interval-ms',
+    '1000',
+    '--graceful-shutdown-seconds',
+    '10',
+  ]);
+}
+
+/** The marketplace as `signer` (tenant, provider or anyone). */
+export function marketplaceAs(chain: TestChain, signer: Wallet) {
+  return connectContract(marketplaceAbi, chain.contracts.marketplace, signer);
+}
+
+/** Moves the chain's clock forward and mines a block at the new time. */
+export async function advanceChainTime(chain: TestChain, seconds: number): Promise<void> {
+  await chain.rpc('evm_increaseTime', [seconds]);
+  await chain.mine(1);
+}
+
+/** The tenant accepts `provider`'s bid: the lease starts. */
+export async function acceptBid(
+  chain: TestChain,
+  tenant: Wallet,
+  orderId: bigint,
+  provider: string,
+): Promise<void> {
+  await mined(marketplaceAs(chain, tenant).acceptBid(orderId, provider));
+}
+
+/** Waits for the ComputeLease the chain made for `leaseId`; returns it. */
+export async function waitForChainLease(
+  client: KubeClient,
+  leaseId: bigint,
+  what: string,
+  check: (lease: ComputeLease) => boolean,
+  timeoutMs = 90_000,
+): Promise<ComputeLease> {
+  const name = computeLeaseName(leaseId.toString());
+  let last: ComputeLease | undefined;
+  try {
+    await waitFor(
+      `lease ${name} ${what}`,
+      async () => {
+        last = await client.get(ComputeLeaseKind, name);
+        return last !== undefined && check(last);
+      },
+      timeoutMs,
+      200,
+    );
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}; last: ${JSON.stringify(last ? { spec: { ...last.spec, manifest: undefined }, status: last.status } : null)}`,
+    );
+  }
+  return last!;
+}
+
+export const phase =
+  (wanted: string) =>
+  (lease: ComputeLease): boolean =>
+    lease.status?.phase === wanted && lease.status.observedGeneration === lease.metadata.generation;
+
+export { leaseNamespaceName };
