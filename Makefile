@@ -46,7 +46,7 @@ test-integration: setup ## integration tests against the local stack (brought up
 	@$(JEST) --selectProjects integration --runInBand
 
 test-e2e: setup ## end-to-end tests: chain + operator + cluster
-	@$(JEST) --selectProjects e2e --runInBand --passWithNoTests
+	@$(JEST) --selectProjects e2e --runInBand
 
 cluster-up: setup ## start the local stack: control plane, KWOK GPU nodes, anvil (reuses a running one)
 	@$(TSX) test/stack/cli.ts up

@@ -250,9 +250,8 @@ async function market(context: Context): Promise<void> {
   const refunds = new Map([[h100, closed.refund]]);
 
   step(`Lease ${a100} runs out of escrow: the provider closes it and tears it down`);
-  const status = cli<{ fundedUntil: string }>('lease', 'status', a100);
-  const now = (await context.chain.getBlock('latest'))!.timestamp;
-  await advance(context, Math.max(1, Date.parse(status.fundedUntil) / 1000 - now + 1));
+  const status = cli<{ fundedUntil: string; asOf: string }>('lease', 'status', a100);
+  await advance(context, Number(status.fundedUntil) - Number(status.asOf) + 1);
   await waitForLease(kubectl, a100, 'Closed', (l) => l.status?.phase === 'Closed');
   refunds.set(a100, '0');
 
