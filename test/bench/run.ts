@@ -7,6 +7,7 @@ import { stackDir } from '../stack/paths.js';
 import { followerCatchUp } from './follower.js';
 import { gasTable } from './gas.js';
 import { leaseLatency } from './leases.js';
+import { marketFigures } from './market.js';
 import { formatSection, type Benchmark, type Section } from './report.js';
 import { stackBoot } from './stack-boot.js';
 
@@ -14,6 +15,7 @@ const benchmarks: Record<string, Benchmark> = {
   follower: followerCatchUp,
   gas: gasTable,
   leases: leaseLatency,
+  market: marketFigures,
   'stack-boot': stackBoot,
 };
 

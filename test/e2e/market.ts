@@ -42,13 +42,14 @@ export async function createSuitePool(
   await client.create(GpuNodePoolKind, marketPool(pool.name, pool.model, pool.memoryMiB));
 }
 
-/** A Provider that withdraws every 10 s of chain time and warns 5 minutes before escrows run out. */
+/** A Provider that withdraws every `withdrawIntervalSeconds` of chain time and warns 5 minutes before escrows run out. */
 export async function createSuiteProvider(
   client: KubeClient,
   name: string,
   run: string,
   chain: TestChain,
   wallet: Wallet,
+  withdrawIntervalSeconds = 10,
 ): Promise<void> {
   const secret = `wallet-${run}`;
   await createWalletSecret(client, secret, wallet);
@@ -56,7 +57,7 @@ export async function createSuiteProvider(
   provider.spec = {
     ...provider.spec,
     settlement: {
-      withdrawIntervalSeconds: 10,
+      withdrawIntervalSeconds,
       batchSize: 50,
       closeExhaustedLeases: true,
       minWithdrawAmount: '1',

@@ -12,6 +12,8 @@ export interface ChainMetrics {
   readonly followerLagBlocks: Gauge;
   readonly followerCheckpointBlock: Gauge;
   readonly followerConnected: Gauge;
+  /** JSON-RPC requests sent, by method. */
+  readonly rpcRequests: Counter<'method'>;
 }
 
 const byRegistry = new WeakMap<Registry, ChainMetrics>();
@@ -56,6 +58,12 @@ export function chainMetrics(registry: Registry): ChainMetrics {
     followerConnected: new Gauge({
       name: 'supercloud_follower_connected',
       help: '1 when the chain follower reached an RPC endpoint in its last attempt, 0 otherwise',
+      registers,
+    }),
+    rpcRequests: new Counter({
+      name: 'supercloud_rpc_requests_total',
+      help: 'JSON-RPC requests the operator sent to the chain, by method',
+      labelNames: ['method'],
       registers,
     }),
   };

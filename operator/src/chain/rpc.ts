@@ -11,6 +11,8 @@ export interface RpcPoolOptions {
   /** After failing over, the primary is tried first again once this long has passed. */
   readonly primaryRetryMs?: number;
   readonly clock?: Clock;
+  /** Called with the method of every JSON-RPC request sent (for the request counter). */
+  readonly onRequest?: (method: string) => void;
 }
 
 interface Endpoint {
@@ -42,10 +44,19 @@ export class RpcPool {
     }
     this.clock = options.clock ?? systemClock;
     this.primaryRetryMs = options.primaryRetryMs ?? 60_000;
-    this.endpoints = options.urls.map((url) => ({
-      url,
-      provider: jsonRpcProvider(url, options.chainId, options.requestTimeoutMs ?? 10_000),
-    }));
+    this.endpoints = options.urls.map((url) => {
+      const provider = jsonRpcProvider(url, options.chainId, options.requestTimeoutMs ?? 10_000);
+      const onRequest = options.onRequest;
+      if (onRequest) {
+        // ethers reports each payload it sends (one request, or a batch) as a debug event.
+        void provider.on('debug', (event: { action?: string; payload?: unknown }) => {
+          if (event.action !== 'sendRpcPayload') return;
+          const payloads = Array.isArray(event.payload) ? event.payload : [event.payload];
+          for (const payload of payloads) onRequest((payload as { method: string }).method);
+        });
+      }
+      return { url, provider };
+    });
   }
 
   /** The URL calls go to first. */

@@ -84,9 +84,11 @@ export class ChainSession {
   constructor(private readonly options: ChainSessionOptions) {
     const { chain, wallet, registry, logger } = options;
     this.key = sessionKey(chain, wallet.address);
+    const requests = chainMetrics(registry).rpcRequests;
     this.rpc = new RpcPool({
       urls: chain.rpcUrls.filter((url) => /^https?:/.test(url)),
       chainId: chain.chainId,
+      onRequest: (method) => requests.inc({ method }),
     });
     this.sender = new TransactionSender({
       rpc: this.rpc,
