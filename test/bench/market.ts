@@ -96,7 +96,9 @@ export async function marketFigures(): Promise<Section> {
     nodes: [],
   };
   await createSuitePool(client, pool, Math.ceil((orders + churn) / 8));
-  await createSuiteProvider(client, `bench-${run}`, run, chain, wallet, 3600);
+  await createSuiteProvider(client, `bench-${run}`, run, chain, wallet, {
+    withdrawIntervalSeconds: 3600,
+  });
   let operator = startChainOperator(run);
   const cache = new InformerCache(client);
   try {

@@ -23,6 +23,7 @@ import {
   type KubeClient,
 } from '../../operator/src/kube/index.js';
 import type { OperatorProcess } from '../harness/operator.js';
+import { startTcpProxy, type TcpProxy } from '../integration/chain-side/tcp-proxy.js';
 import { stack, waitFor } from '../harness/stack.js';
 import {
   mined,
@@ -79,6 +80,8 @@ describe('the market end to end', () => {
   let wallet: Wallet;
   let tenant: Wallet;
   let operator: OperatorProcess;
+  /** Between the operator and anvil: taking it down is an RPC outage. */
+  let proxy: TcpProxy;
   const operators: OperatorProcess[] = [];
   const handApplied: string[] = [];
   /** Every lease this provider won: checked at the end. */
@@ -147,7 +150,8 @@ describe('the market end to end', () => {
     wallet = await chain.freshWallet();
     await createSuitePool(client, h100, 2);
     await createSuitePool(client, a100, 1);
-    await createSuiteProvider(client, providerName, run, chain, wallet);
+    proxy = await startTcpProxy(chain.port);
+    await createSuiteProvider(client, providerName, run, chain, wallet, { rpcUrl: proxy.url });
     launch();
     await operator.ready();
   }, slow);
@@ -169,6 +173,7 @@ describe('the market end to end', () => {
       await deletePools(client, [h100.name, a100.name]).catch(() => undefined);
       await deleteNodes(client, [...h100.nodes, ...a100.nodes]).catch(() => undefined);
     }
+    await proxy?.down();
     await chain?.stop();
   }, slow);
 
@@ -238,6 +243,61 @@ describe('the market end to end', () => {
         expect(pods.length).toBeGreaterThan(0);
         for (const pod of pods) expect(pool.nodes).toContain(pod.spec?.nodeName);
       }
+    },
+    slow,
+  );
+
+  it(
+    'rides out a 30 s RPC outage: leases keep running and are repaired, nothing is bid or lost, then it catches up',
+    async () => {
+      const running = await waitForChainLease(client, h100Lease, 'Running', phase('Running'));
+      await proxy.down();
+      const outageStarted = Date.now();
+      const during = await order(a100, 1);
+      await waitFor(
+        'the Provider to report the chain unreachable',
+        async () =>
+          (await client.get(ProviderKind, providerName))?.status?.conditions?.some(
+            (c) => c.type === 'ChainConnected' && c.status === 'False',
+          ) === true,
+        30_000,
+        250,
+      );
+      // A repair that needs verification while the chain is unreachable: the last answer stands.
+      const namespace = leaseNamespaceName(h100Lease.toString());
+      const [deployment] = (await client.list(DeploymentKind, { namespace })).items;
+      await client.delete(DeploymentKind, deployment!.metadata!.name!, { namespace });
+      await waitFor(
+        'the deleted Deployment restored during the outage',
+        async () =>
+          (await client.list(DeploymentKind, { namespace })).items.some(
+            (d) => d.metadata?.uid !== deployment!.metadata?.uid,
+          ),
+        30_000,
+        250,
+      );
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, 30_000 - (Date.now() - outageStarted))),
+      );
+      for (const leaseId of [h100Lease, a100Lease]) {
+        const lease = await client.get(ComputeLeaseKind, leaseNamespaceName(leaseId.toString()));
+        expect(lease?.spec.closeRequested).toBeUndefined();
+        expect(
+          await client.get(NamespaceKind, leaseNamespaceName(leaseId.toString())),
+        ).toBeDefined();
+      }
+      expect(await bidOf(during)).toBe(0n);
+
+      await proxy.up();
+      // Caught up from the checkpoint: the order placed during the outage gets its bid.
+      await waitForBid(during);
+      await waitForChainLease(
+        client,
+        h100Lease,
+        'Running again',
+        (l) => phase('Running')(l) && l.metadata.uid === running.metadata.uid,
+      );
+      await mined(market().cancelOrder(during)).catch(() => undefined);
     },
     slow,
   );

@@ -42,22 +42,30 @@ export async function createSuitePool(
   await client.create(GpuNodePoolKind, marketPool(pool.name, pool.model, pool.memoryMiB));
 }
 
-/** A Provider that withdraws every `withdrawIntervalSeconds` of chain time and warns 5 minutes before escrows run out. */
+export interface SuiteProviderOptions {
+  /** The Provider's withdrawal schedule, in chain seconds. Default 10. */
+  readonly withdrawIntervalSeconds?: number;
+  /** The RPC URL the operator uses (a proxy to cut it off). Default: the chain's. */
+  readonly rpcUrl?: string;
+}
+
+/** A Provider that warns 5 minutes before escrows run out and withdraws on a short schedule. */
 export async function createSuiteProvider(
   client: KubeClient,
   name: string,
   run: string,
   chain: TestChain,
   wallet: Wallet,
-  withdrawIntervalSeconds = 10,
+  options: SuiteProviderOptions = {},
 ): Promise<void> {
   const secret = `wallet-${run}`;
   await createWalletSecret(client, secret, wallet);
   const provider: Provider = marketProvider(name, run, chain, secret);
   provider.spec = {
     ...provider.spec,
+    chain: { ...provider.spec.chain, rpcUrls: [options.rpcUrl ?? chain.rpcUrl] },
     settlement: {
-      withdrawIntervalSeconds,
+      withdrawIntervalSeconds: options.withdrawIntervalSeconds ?? 10,
       batchSize: 50,
       closeExhaustedLeases: true,
       minWithdrawAmount: '1',

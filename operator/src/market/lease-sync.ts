@@ -180,6 +180,7 @@ export class LeaseSync {
       }
       // A hand-applied object is torn down by the chain verifier, which sees the lease closed.
       this.tracked.delete(leaseId);
+      this.facts.delete(leaseId); // a closed lease stays closed: nothing to remember
       return;
     }
     if (object && !sameLease(object, chain)) {

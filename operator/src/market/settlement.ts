@@ -11,7 +11,6 @@ import { contractCall, type TransactionIntent } from '../chain/intent.js';
 import type { SendResult } from '../chain/tx-sender.js';
 import type { Condition } from '../kube/conditions.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
-import { computeLeaseName } from '../workloads/names.js';
 import type { ChainLease, LeaseReader } from './lease-reader.js';
 import { chainSource, leaseSourceLabel } from './lease-spec.js';
 import type { LeaseSync } from './lease-sync.js';
@@ -88,27 +87,43 @@ export class Settlement {
       }
       this.lastWithdrawalAt = timestamp;
     }
+    const objectsOf = this.objectsByLease();
     for (const lease of leases) {
       const current = paidNow.has(lease.leaseId) ? await sync.read(lease.leaseId) : lease;
-      await this.report(current, timestamp, policy);
+      for (const object of objectsOf.get(lease.leaseId.toString()) ?? []) {
+        if (sameAddress(object.spec.tenant, current.tenant)) {
+          await this.report(object, current, timestamp, policy);
+        }
+      }
     }
+  }
+
+  /** This provider's ComputeLeases by lease id: made by the sync, or applied by hand. */
+  private objectsByLease(): Map<string, ComputeLease[]> {
+    const byLease = new Map<string, ComputeLease[]>();
+    for (const object of this.options.objects.list()) {
+      if (!sameAddress(object.spec.provider, this.options.provider)) continue;
+      byLease.set(object.spec.leaseId, [...(byLease.get(object.spec.leaseId) ?? []), object]);
+    }
+    return byLease;
   }
 
   /**
    * Leases of this provider whose object does not yet say they closed: each gets a last report
-   * with the final payment, also when it closed while the operator was down.
+   * with the final payment, also when it closed while the operator was down. A chain-made object
+   * is followed from its creation, a hand-applied one once reported (its lease is ours on chain).
    */
   private unreportedClosings(): bigint[] {
     const { objects, provider } = this.options;
     return objects
       .list()
-      .filter(
-        (lease) =>
-          lease.metadata.labels?.[leaseSourceLabel] === chainSource &&
-          sameAddress(lease.spec.provider, provider) &&
-          funded((lease.status?.conditions ?? []) as Condition[])?.reason !==
-            fundedReasons.LeaseClosed,
-      )
+      .filter((lease) => {
+        if (!sameAddress(lease.spec.provider, provider)) return false;
+        const reason = funded((lease.status?.conditions ?? []) as Condition[])?.reason;
+        const followed =
+          reason !== undefined || lease.metadata.labels?.[leaseSourceLabel] === chainSource;
+        return followed && reason !== fundedReasons.LeaseClosed;
+      })
       .map((lease) => BigInt(lease.spec.leaseId));
   }
 
@@ -160,11 +175,14 @@ export class Settlement {
   }
 
   /** Writes the lease's settlement status when it changed; warns when the escrow runs low. */
-  private async report(lease: ChainLease, now: number, policy: SettlementPolicy): Promise<void> {
+  private async report(
+    object: ComputeLease,
+    lease: ChainLease,
+    now: number,
+    policy: SettlementPolicy,
+  ): Promise<void> {
     const { objects, reader, provider } = this.options;
     const leaseId = lease.leaseId;
-    const object = objects.get(computeLeaseName(leaseId.toString()));
-    if (!object) return;
     let paid = this.paid.get(leaseId);
     // A close pays the provider too, whoever closed it: the last report reads what it paid.
     if (paid === undefined || !lease.active) {

@@ -205,7 +205,7 @@ describe('event follower', () => {
       (await registry.getSingleMetricAsString('supercloud_follower_connected')).trim(),
     ).toMatch(/ 0$/);
     // The outage lasts at least this long (longer if mining the 1,000 blocks takes longer).
-    const outageMs = 5_000;
+    const outageMs = 30_000;
     await new Promise((resolve) =>
       setTimeout(resolve, Math.max(0, outageMs - (Date.now() - outageStarted))),
     );

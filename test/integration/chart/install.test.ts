@@ -1,28 +1,36 @@
 // `helm install` of examples/values-local.yaml on the local stack, then the release's operator (the
 // container's arguments, run locally as the release's ServiceAccount: a verb missing from the
-// chart's ClusterRole fails here) takes a lease to Running; re-applying the release changes
-// nothing; `helm upgrade` of one price patches that pool only; `helm uninstall` leaves the running
-// lease and its workload alone. The release gets its own namespace, Provider, pool and nodes.
+// chart's ClusterRole fails here) registers the provider on the stack's chain, bids on a tenant's
+// order and takes the lease it wins to Running; re-applying the release changes nothing; `helm
+// upgrade` of one price patches that pool only; `helm uninstall` leaves the running lease and its
+// workload alone. The release gets its own namespace, Provider, wallet, pool and nodes.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
-import type { ComputeLease } from '../../../operator/src/api/computelease.js';
+import { Wallet } from 'ethers';
+import { buildOrderRequest } from '../../../operator/src/cli/order-request.js';
+import { TenantClient } from '../../../operator/src/cli/tenant.js';
 import { ComputeLeaseKind } from '../../../operator/src/controllers/kinds.js';
-import { adminKubeConfig, createTestNamespace, deleteNamespace } from '../../harness/stack.js';
+import { computeLeaseName } from '../../../operator/src/workloads/names.js';
+import {
+  adminKubeConfig,
+  chainProvider,
+  chainWallet,
+  createTestNamespace,
+  deleteNamespace,
+  stack,
+  waitFor,
+} from '../../harness/stack.js';
 import { poolLabel } from '../../stack/nodes.js';
 import {
   adminClient,
-  boughtFor,
-  createLease,
   createPoolNodes,
   deleteLeases,
   deleteNodes,
-  example,
   gpuManifest,
   phaseIs,
   runId,
   slow,
-  testLease,
   waitForLease,
 } from '../controllers/helpers.js';
 import { forbiddenErrors, testRunLabel } from '../controllers/operator.js';
@@ -71,7 +79,8 @@ describe('helm install / upgrade / uninstall on the local stack', () => {
   const run = runId();
   const release = `sc-${run}`;
   const pool = `chart-${run}`;
-  const leaseName = `chart-${run}`;
+  /** The lease the tenant's order becomes (its id is known once the order is placed). */
+  let leaseName = '';
   let namespace: string;
   let nodes: string[] = [];
   let operator: ReleaseOperator | undefined;
@@ -82,16 +91,43 @@ describe('helm install / upgrade / uninstall on the local stack', () => {
     nodePools: PoolValues[];
   };
   const h100 = local.nodePools.find((p) => p.name === 'h100')!;
-  const ownPool = (prices: Record<string, string>): PoolValues => ({
+  // A model of its own, so only this release's pool bids on the test's order.
+  const model = `NVIDIA-H100-80GB-HBM3-C${run.toUpperCase()}`;
+  // Prices in the stack token's base units (6 decimals): the tenant can pay for an hour.
+  const prices = {
+    perGpuHour: '3600000',
+    perCpuCoreHour: '36000',
+    perGiBMemoryHour: '0',
+    perGiBStorageHour: '0',
+  };
+  const ownPool = (poolPrices: Record<string, string>): PoolValues => ({
     ...h100,
     name: pool,
     nodeSelector: { [poolLabel]: pool },
-    prices,
+    gpu: { ...(h100.gpu as object), model },
+    prices: poolPrices,
   });
-  const overrides = valuesFile('own-objects', {
-    provider: { name: `chart-${run}` },
-    nodePools: [ownPool(h100.prices)],
+  // The running stack's chain and a wallet of the release's own (funded below).
+  const wallet = Wallet.createRandom();
+  const { chainId, rpcUrl, contracts } = stack();
+  const releaseValues = (poolPrices: Record<string, string>) => ({
+    provider: {
+      name: `chart-${run}`,
+      // The operator below serves this run's labels only (the stack is shared).
+      labels: { [testRunLabel]: run },
+      chain: {
+        chainId,
+        rpcUrls: [rpcUrl],
+        registry: contracts.registry,
+        marketplace: contracts.marketplace,
+        confirmations: 0,
+        startBlock: contracts.deployBlock,
+      },
+    },
+    wallet: { create: true, privateKey: wallet.privateKey, address: wallet.address },
+    nodePools: [ownPool(poolPrices)],
   });
+  const overrides = valuesFile('own-objects', releaseValues(prices));
   const helmArgs = (...valuesFiles: string[]) => [
     release,
     chartDir,
@@ -101,6 +137,10 @@ describe('helm install / upgrade / uninstall on the local stack', () => {
   ];
 
   beforeAll(async () => {
+    await chainProvider().send('anvil_setBalance', [
+      wallet.address,
+      `0x${(10n ** 20n).toString(16)}`,
+    ]);
     namespace = await createTestNamespace(kubeConfig, 'chart');
     nodes = await createPoolNodes(pool, 1);
     tool('helm', ['install', ...helmArgs(overrides), '--wait=false']);
@@ -109,7 +149,7 @@ describe('helm install / upgrade / uninstall on the local stack', () => {
   afterAll(async () => {
     await operator?.stop();
     runTool('helm', ['uninstall', release, '--namespace', namespace]);
-    await deleteLeases(client, [leaseName]);
+    if (leaseName) await deleteLeases(client, [leaseName]);
     await deleteNodes(client, nodes);
     await deleteNamespace(kubeConfig, namespace);
   }, slow);
@@ -169,7 +209,7 @@ describe('helm install / upgrade / uninstall on the local stack', () => {
   });
 
   it(
-    "the operator, as the chart's ServiceAccount, takes a lease to Running",
+    "the operator, as the chart's ServiceAccount, bids on a tenant's order and takes the lease it wins to Running",
     async () => {
       const deployment = getLive({
         apiVersion: 'apps/v1',
@@ -179,17 +219,34 @@ describe('helm install / upgrade / uninstall on the local stack', () => {
       operator = startReleaseOperator(deployment, [
         '--lease-selector',
         `${testRunLabel}=${run}`,
-        '--lease-verification',
-        'cluster',
+        '--chain-poll-ms',
+        '250',
       ]);
       await operator.ready();
-      const lease = testLease(example<ComputeLease>('computelease-h100.yaml'), run, leaseName, {
-        pool,
-        manifest: gpuManifest(1),
-        resources: boughtFor(1),
+      // The tenant (stack account 1) orders one GPU with the tenant CLI's library.
+      const tenant = new TenantClient({
+        provider: chainProvider(),
+        marketplace: contracts.marketplace,
+        signer: chainWallet(1, chainProvider()),
       });
-      await createLease(client, lease);
+      const { orderId } = await tenant.createOrder(
+        buildOrderRequest(JSON.stringify(gpuManifest(1)), {
+          gpuModel: model,
+          maxPrice: '2000',
+          deposit: '1h',
+          biddingSeconds: '3600',
+        }),
+      );
+      await waitFor(
+        `the release's bid on order ${orderId}`,
+        async () => (await tenant.bids(orderId)).some((b) => b.provider === wallet.address),
+        90_000,
+        250,
+      );
+      await tenant.acceptBid(orderId, wallet.address);
+      leaseName = computeLeaseName(orderId.toString());
       const running = await waitForLease(client, leaseName, 'Running', phaseIs('Running'), 120_000);
+      expect(running.spec.pool).toBe(pool);
       expect(running.status?.namespace).toBeTruthy();
       expect(forbiddenErrors(operator.lines)).toEqual([]);
     },
@@ -219,11 +276,8 @@ describe('helm install / upgrade / uninstall on the local stack', () => {
   it('helm upgrade with a changed pool price changes the pool and nothing else', async () => {
     const objects = releaseObjects(release, namespace);
     const before = fingerprints(objects);
-    const newPrice = { ...h100.prices, perGpuHour: '2600000000000000000' };
-    const repriced = valuesFile('repriced', {
-      provider: { name: `chart-${run}` },
-      nodePools: [ownPool(newPrice)],
-    });
+    const newPrice = { ...prices, perGpuHour: '3700000' };
+    const repriced = valuesFile('repriced', releaseValues(newPrice));
     tool('helm', ['upgrade', ...helmArgs(repriced)]);
     const after = fingerprints(releaseObjects(release, namespace));
     const changed = [...after.keys()].filter((key) => after.get(key) !== before.get(key));
