@@ -5,18 +5,13 @@ import type { Wallet } from 'ethers';
 import type { ComputeLease } from '../../operator/src/api/computelease.js';
 import type { Provider } from '../../operator/src/api/provider.js';
 import { connectContract, marketplaceAbi } from '../../operator/src/chain/abi/index.js';
-import { ComputeLeaseKind, GpuNodePoolKind } from '../../operator/src/controllers/kinds.js';
+import { GpuNodePoolKind } from '../../operator/src/controllers/kinds.js';
 import type { KubeClient } from '../../operator/src/kube/index.js';
 import { computeLeaseName, leaseNamespaceName } from '../../operator/src/workloads/names.js';
-import { spawnOperator, type OperatorProcess } from '../harness/operator.js';
-import { stack, waitFor } from '../harness/stack.js';
+import type { OperatorProcess } from '../harness/operator.js';
 import { mined, type TestChain } from '../integration/chain-side/chain.js';
-import { createPoolNodes } from '../integration/controllers/helpers.js';
-import {
-  operatorGroups,
-  operatorServiceAccount,
-  testRunLabel,
-} from '../integration/controllers/operator.js';
+import { createPoolNodes, waitForLease } from '../integration/controllers/helpers.js';
+import { startOperator } from '../integration/controllers/operator.js';
 import {
   createProvider,
   createWalletSecret,
@@ -77,31 +72,19 @@ export async function createSuiteProvider(
 
 /** `supercloud-operator run` following the chain, for the leases and Providers of this run. */
 export function startChainOperator(run: string): OperatorProcess {
-  return spawnOperator([
-    'run',
-    '--kubeconfig',
-    stack().kubeconfig,
-    '--as',
-    operatorServiceAccount,
-    ...operatorGroups.flatMap((group) => ['--as-group', group]),
-    '--leader-elect',
-    '--leader-election-id',
-    `supercloud-operator-${run}`,
-    '--health-address',
-    '127.0.0.1:0',
-    '--lease-selector',
-    `${testRunLabel}=${run}`,
-    '--log-level',
-    'debug',
-    '--chain-poll-ms',
-    '250',
-    '--chain-sweep-ms',
-    '2000',
-    '--settlement-interval-ms',
-    '1000',
-    '--graceful-shutdown-seconds',
-    '10',
-  ]);
+  return startOperator({
+    run,
+    logLevel: 'debug',
+    verification: 'chain',
+    extraArgs: [
+      '--chain-poll-ms',
+      '250',
+      '--chain-sweep-ms',
+      '2000',
+      '--settlement-interval-ms',
+      '1000',
+    ],
+  });
 }
 
 /** The marketplace as `signer` (tenant, provider or anyone). */
@@ -126,31 +109,14 @@ export async function acceptBid(
 }
 
 /** Waits for the ComputeLease the chain made for `leaseId`; returns it. */
-export async function waitForChainLease(
+export function waitForChainLease(
   client: KubeClient,
   leaseId: bigint,
   what: string,
   check: (lease: ComputeLease) => boolean,
   timeoutMs = 90_000,
 ): Promise<ComputeLease> {
-  const name = computeLeaseName(leaseId.toString());
-  let last: ComputeLease | undefined;
-  try {
-    await waitFor(
-      `lease ${name} ${what}`,
-      async () => {
-        last = await client.get(ComputeLeaseKind, name);
-        return last !== undefined && check(last);
-      },
-      timeoutMs,
-      200,
-    );
-  } catch (error) {
-    throw new Error(
-      `${(error as Error).message}; last: ${JSON.stringify(last ? { spec: { ...last.spec, manifest: undefined }, status: last.status } : null)}`,
-    );
-  }
-  return last!;
+  return waitForLease(client, computeLeaseName(leaseId.toString()), what, check, timeoutMs);
 }
 
 export const phase =

@@ -211,8 +211,17 @@ export class TransactionSender {
   }
 
   /**
+   * Forgets the locally counted nonce: the next send derives it from the chain again. After a
+   * reorg that dropped transactions of this wallet, the chain's nonce went back.
+   */
+  rederiveNonce(): void {
+    this.nextNonce = undefined;
+    this.unmined = undefined;
+  }
+
+  /**
    * The nonce for the next transaction. Counted locally between sends; derived from the chain at
-   * the first send and after a receipt timeout.
+   * the first send, after a receipt timeout and after a reorg.
    */
   private async nonceSlot(log: Logger): Promise<NonceSlot> {
     if (this.nextNonce !== undefined && !this.unmined) return { nonce: this.nextNonce };

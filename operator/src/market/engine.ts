@@ -51,6 +51,8 @@ export class BidEngine {
   private readonly seen = new Set<bigint>();
   /** The pool each won order's bid was for: its lease runs there. */
   private readonly won = new Map<bigint, string>();
+  /** The orders of the reservations this process made, to decide again after a reorg. */
+  private readonly decided = new Map<bigint, MarketOrder>();
 
   constructor(private readonly options: BidEngineOptions) {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'bid-engine' });
@@ -123,6 +125,31 @@ export class BidEngine {
   }
 
   /**
+   * After a reorg deeper than the confirmations: a bid of ours that the new fork no longer has is
+   * released and, if the order is still open and still wanted, placed again.
+   */
+  async recheckAfterReorg(): Promise<void> {
+    const { reader, provider } = this.options;
+    const { number, timestamp } = await reader.latestBlock();
+    const bids: Promise<void>[] = [];
+    for (const reservation of this.reservations.all()) {
+      const order = this.decided.get(reservation.orderId);
+      if (!order || (await reader.bidOf(order.orderId, provider)) > 0n) continue;
+      this.reservations.release(order.orderId);
+      this.logger.warn('our bid was orphaned by a reorg; deciding again', {
+        orderId: order.orderId.toString(),
+      });
+      const bid = await this.consider(order, number, timestamp);
+      if (bid) {
+        bid.placed.catch(() => undefined); // awaited below
+        bids.push(bid.placed);
+      }
+    }
+    this.publish();
+    await Promise.all(bids);
+  }
+
+  /**
    * Releases the reservations of auctions that are over without an event saying so: bidding
    * closed and another provider's bid is the best (finalize will lease the order to it).
    */
@@ -184,6 +211,7 @@ export class BidEngine {
       log.debug('no bid', { reason: decision.reason, detail: decision.detail });
       return undefined;
     }
+    this.decided.set(announced.orderId, announced);
     this.reservations.hold({
       orderId: announced.orderId,
       pool: decision.pool,
@@ -235,16 +263,14 @@ export class BidEngine {
     } catch (error) {
       if (error instanceof TransactionRevertedError) {
         // The order closed, or the deadline passed, between the decision and the bid.
-        this.reservations.release(orderId);
-        this.publish();
+        this.forget(orderId);
         log.info('bid refused by the marketplace; reservation released', {
           error: error.message,
         });
         return;
       }
       // Anything else (RPC down, out of gas money): the follower reads the page again.
-      this.reservations.release(orderId);
-      this.publish();
+      this.forget(orderId);
       throw error;
     }
   }
@@ -269,7 +295,15 @@ export class BidEngine {
     });
   }
 
+  /** Drops a bid that was not placed: its reservation and its order. */
+  private forget(orderId: bigint): void {
+    this.decided.delete(orderId);
+    this.reservations.release(orderId);
+    this.publish();
+  }
+
   private settle(orderId: bigint, outcome: Outcome): void {
+    this.decided.delete(orderId);
     const released: Reservation | undefined = this.reservations.release(orderId);
     if (!released) return;
     const { metrics } = this.options;

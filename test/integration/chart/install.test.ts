@@ -184,7 +184,7 @@ describe('helm install / upgrade / uninstall on the local stack', () => {
     });
     expect(livePool?.spec).toMatchObject({
       nodeSelector: { [poolLabel]: pool },
-      prices: h100.prices,
+      prices,
     });
   });
 

@@ -23,6 +23,13 @@ export interface StartOperatorOptions {
   readonly logLevel?: string;
   /** `--lease-workers` (default: the operator's). */
   readonly leaseWorkers?: number;
+  /**
+   * `--lease-verification`: `cluster` (default) for the suites of what a lease becomes; `chain`
+   * for the suites where leases come from the chain.
+   */
+  readonly verification?: 'chain' | 'cluster';
+  /** More flags, e.g. the chain timings. */
+  readonly extraArgs?: readonly string[];
 }
 
 /** Starts `supercloud-operator run` against the local stack. Stop it in afterAll. */
@@ -30,6 +37,8 @@ export function startOperator({
   run,
   logLevel = 'info',
   leaseWorkers,
+  verification = 'cluster',
+  extraArgs = [],
 }: StartOperatorOptions): OperatorProcess {
   return spawnOperator([
     'run',
@@ -46,14 +55,14 @@ export function startOperator({
     '127.0.0.1:0',
     '--lease-selector',
     `${testRunLabel}=${run}`,
-    // These suites test what a lease becomes; the chain check is the e2e suite's.
     '--lease-verification',
-    'cluster',
+    verification,
     '--log-level',
     logLevel,
     '--graceful-shutdown-seconds',
     '10',
     ...(leaseWorkers ? ['--lease-workers', String(leaseWorkers)] : []),
+    ...extraArgs,
   ]);
 }
 

@@ -186,6 +186,12 @@ export class ChainSession {
       checkpoints: new ProviderCheckpointStore(client, cache, name),
       // The engine first: a won auction tells it the pool the lease sync then uses.
       handlers: [(events) => engine.handle(events), (events) => this.leases.handle(events)],
+      // A deeper reorg may have dropped our transactions: count nonces from the chain again,
+      // and place again the bids the new fork lacks.
+      onReorg: async () => {
+        this.sender.rederiveNonce();
+        await engine.recheckAfterReorg();
+      },
       pollIntervalMs: timings.pollIntervalMs,
       ...(wsUrls.length > 0 ? { newHeadsUrls: wsUrls } : {}),
       metrics: chainMetrics(registry),
