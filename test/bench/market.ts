@@ -1,4 +1,4 @@
-// The market, measured end to end on a private anvil and the local control plane: order → bid
+// The market, measured end to end on the stack's anvil and control plane: order → bid
 // latency and RPC requests per order; lease created on chain → Deployment created → pods Running;
 // withdrawals and their gas for the leases of an hour; and the time the operator takes to
 // converge after a kill -9 with the leases active, while leases were closed and won meanwhile.
@@ -24,7 +24,7 @@ import {
 import type { OperatorProcess } from '../harness/operator.js';
 import {
   mined,
-  startTestChain,
+  stackTestChain,
   tenantWallet,
   type TestChain,
 } from '../integration/chain-side/chain.js';
@@ -86,7 +86,7 @@ export async function marketFigures(): Promise<Section> {
   const run = runId();
   const client = adminClient();
   installCrdsAndRbac();
-  const chain = await startTestChain(`bench-market-${run}`);
+  const chain = stackTestChain();
   const tenant = tenantWallet(chain);
   const wallet = await chain.freshWallet();
   const pool: SuitePool = {
@@ -122,7 +122,7 @@ export async function marketFigures(): Promise<Section> {
     figures.push(...restart.figures);
     return {
       title: 'Market: orders, leases, settlement, restart',
-      method: `A private anvil (automine), one pool of ${pool.nodes.length} KWOK nodes (8 GPUs each), the operator as a local process following the chain (poll 250 ms, settlement tick 1 s). ${orders} one-GPU orders placed back to back; ${leases} of them accepted one after another; chain time then advanced one hour; then a kill -9 with ${leases} leases active while ${churn} are closed and ${churn} won, and a restart.`,
+      method: `The stack's anvil (automine), one pool of ${pool.nodes.length} KWOK nodes (8 GPUs each), the operator as a local process following the chain (poll 250 ms, settlement tick 1 s). ${orders} one-GPU orders placed back to back; ${leases} of them accepted one after another; chain time then advanced one hour; then a kill -9 with ${leases} leases active while ${churn} are closed and ${churn} won, and a restart.`,
       figures,
     };
   } finally {

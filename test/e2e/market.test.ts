@@ -28,7 +28,7 @@ import { stack, waitFor } from '../harness/stack.js';
 import {
   mined,
   registerProvider,
-  startTestChain,
+  stackTestChain,
   tenantWallet,
   type TestChain,
 } from '../integration/chain-side/chain.js';
@@ -145,7 +145,7 @@ describe('the market end to end', () => {
     stack();
     installCrdsAndRbac();
     client = adminClient();
-    chain = await startTestChain(`e2e-${run}`);
+    chain = stackTestChain();
     tenant = tenantWallet(chain);
     wallet = await chain.freshWallet();
     await createSuitePool(client, h100, 2);

@@ -1,4 +1,4 @@
-// The world of the end-to-end suite: a private anvil with the contracts, the local control plane
+// The world of the end-to-end suite: the stack's anvil with the contracts, the local control plane
 // with GPU nodes and pools of the suite's own, a Provider whose wallet is a fresh account, and the
 // operator as a local process acting as the chart's ServiceAccount, following the chain.
 import type { Wallet } from 'ethers';

@@ -20,6 +20,7 @@ import {
 } from '../../../operator/src/chain/abi/index.js';
 import { deploySupercloud } from '../../../operator/src/chain/deploy.js';
 import { gpuModelId } from '../../../operator/src/chain/identifiers.js';
+import { stack } from '../../harness/stack.js';
 import { repoRoot, stackDir } from '../../stack/paths.js';
 import { waitFor } from '../../stack/process.js';
 import { anvilAccounts, localChainId } from '../../stack/anvil.js';
@@ -101,30 +102,56 @@ export async function startTestChain(name: string): Promise<TestChain> {
       treasury: deployer.address,
       fundAccounts: anvilAccounts.slice(1).map(({ address }) => ({ address, amount: 10n ** 15n })),
     });
-    const rpc = <T>(method: string, params: readonly unknown[] = []): Promise<T> =>
-      provider.send(method, [...params]) as Promise<T>;
-    return {
-      port,
-      rpcUrl,
-      wsUrl: `ws://127.0.0.1:${port}`,
-      chainId: localChainId,
-      contracts: deployed,
-      provider,
-      rpc,
-      mine: async (blocks) => {
-        await rpc('anvil_mine', [`0x${blocks.toString(16)}`]);
-      },
-      freshWallet: async () => {
-        const wallet = Wallet.createRandom(provider);
-        await rpc('anvil_setBalance', [wallet.address, `0x${(10n ** 20n).toString(16)}`]);
-        return new Wallet(wallet.privateKey, provider);
-      },
-      stop,
-    };
+    return testChain(port, provider, deployed, stop);
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/**
+ * The local stack's own anvil as a {@link TestChain} (stopping it only closes the connection):
+ * for suites whose leases must not share ids with the stack's (ComputeLeases are named by lease
+ * id, cluster-wide, and `make demo` leaves its leases on the stack).
+ */
+export function stackTestChain(): TestChain {
+  const { rpcUrl, chainId, contracts } = stack();
+  const provider = new JsonRpcProvider(rpcUrl, chainId, {
+    staticNetwork: true,
+    cacheTimeout: -1,
+    pollingInterval: 100,
+  });
+  return testChain(Number(new URL(rpcUrl).port), provider, contracts, async () =>
+    provider.destroy(),
+  );
+}
+
+function testChain(
+  port: number,
+  provider: JsonRpcProvider,
+  contracts: TestChainContracts,
+  stop: () => Promise<void>,
+): TestChain {
+  const rpc = <T>(method: string, params: readonly unknown[] = []): Promise<T> =>
+    provider.send(method, [...params]) as Promise<T>;
+  return {
+    port,
+    rpcUrl: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    chainId: localChainId,
+    contracts,
+    provider,
+    rpc,
+    mine: async (blocks) => {
+      await rpc('anvil_mine', [`0x${blocks.toString(16)}`]);
+    },
+    freshWallet: async () => {
+      const wallet = Wallet.createRandom(provider);
+      await rpc('anvil_setBalance', [wallet.address, `0x${(10n ** 20n).toString(16)}`]);
+      return new Wallet(wallet.privateKey, provider);
+    },
+    stop,
+  };
 }
 
 /** Resources of an order for one H100, as a tenant would ask. */
