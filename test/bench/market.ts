@@ -25,7 +25,7 @@ import type { OperatorProcess } from '../harness/operator.js';
 import {
   mined,
   stackTestChain,
-  tenantWallet,
+  fundedTenant,
   type TestChain,
 } from '../integration/chain-side/chain.js';
 import {
@@ -87,7 +87,7 @@ export async function marketFigures(): Promise<Section> {
   const client = adminClient();
   installCrdsAndRbac();
   const chain = stackTestChain();
-  const tenant = tenantWallet(chain);
+  const tenant = await fundedTenant(chain);
   const wallet = await chain.freshWallet();
   const pool: SuitePool = {
     name: `bench-mk-${run}`,
@@ -98,6 +98,7 @@ export async function marketFigures(): Promise<Section> {
   await createSuitePool(client, pool, Math.ceil((orders + churn) / 8));
   await createSuiteProvider(client, `bench-${run}`, run, chain, wallet, {
     withdrawIntervalSeconds: 3600,
+    maxOutstandingBids: 10_000,
   });
   let operator = startChainOperator(run);
   const cache = new InformerCache(client);
@@ -159,7 +160,12 @@ async function orderToBid(
     });
     placed.set(id, { at: Date.now(), block: await chain.provider.getBlockNumber() });
   }
-  await waitFor(`bids on ${orders} orders`, async () => watcher.seen.size >= orders, 300_000, 200);
+  await waitFor(
+    `bids on ${orders} orders`,
+    async () => [...placed.keys()].every((id) => watcher.seen.has(id)),
+    300_000,
+    200,
+  );
   watcher.stop();
   const requests =
     counterTotal(await operator.metrics(), 'supercloud_rpc_requests_total') - requestsBefore;

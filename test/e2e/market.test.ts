@@ -29,7 +29,7 @@ import {
   mined,
   registerProvider,
   stackTestChain,
-  tenantWallet,
+  fundedTenant,
   type TestChain,
 } from '../integration/chain-side/chain.js';
 import {
@@ -146,7 +146,7 @@ describe('the market end to end', () => {
     installCrdsAndRbac();
     client = adminClient();
     chain = stackTestChain();
-    tenant = tenantWallet(chain);
+    tenant = await fundedTenant(chain);
     wallet = await chain.freshWallet();
     await createSuitePool(client, h100, 2);
     await createSuitePool(client, a100, 1);

@@ -42,6 +42,8 @@ export interface SuiteProviderOptions {
   readonly withdrawIntervalSeconds?: number;
   /** The RPC URL the operator uses (a proxy to cut it off). Default: the chain's. */
   readonly rpcUrl?: string;
+  /** Bids awaiting a result at most (the Provider's default is 100). */
+  readonly maxOutstandingBids?: number;
 }
 
 /** A Provider that warns 5 minutes before escrows run out and withdraws on a short schedule. */
@@ -59,6 +61,17 @@ export async function createSuiteProvider(
   provider.spec = {
     ...provider.spec,
     chain: { ...provider.spec.chain, rpcUrls: [options.rpcUrl ?? chain.rpcUrl] },
+    ...(options.maxOutstandingBids
+      ? {
+          bidding: {
+            enabled: true,
+            maxOutstandingBids: options.maxOutstandingBids,
+            minPricePerSecond: '0',
+            strategy: 'PoolPrice',
+            marginBps: 0,
+          },
+        }
+      : {}),
     settlement: {
       withdrawIntervalSeconds: options.withdrawIntervalSeconds ?? 10,
       batchSize: 50,

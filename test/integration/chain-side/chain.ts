@@ -209,6 +209,14 @@ export async function registerProvider(chain: TestChain, provider: Wallet): Prom
   await mined(registry.register('https://gpu.example', [{ key: 'region', value: 'test' }]));
 }
 
+/** A tenant of its own: a fresh wallet with gas money and 10^15 payment-token units. */
+export async function fundedTenant(chain: TestChain): Promise<Wallet> {
+  const tenant = await chain.freshWallet();
+  const token = connectContract(mockErc20Abi, chain.contracts.token, tenant);
+  await mined(token.mint(tenant.address, 10n ** 15n));
+  return tenant;
+}
+
 /** The tenant of tests: anvil account 1, funded with tokens at deployment. */
 export function tenantWallet(chain: TestChain): Wallet {
   return new Wallet(anvilAccounts[1]!.privateKey, chain.provider);
