@@ -9,7 +9,7 @@ import {
   PodKind,
   type KubeObject,
 } from '../../operator/src/kube/index.js';
-import { mapWithConcurrency } from '../stack/concurrency.js';
+import { mapWithConcurrency } from '../../operator/src/market/concurrency.js';
 import { waitFor } from '../stack/process.js';
 import {
   adminClient,

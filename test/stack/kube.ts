@@ -1,6 +1,6 @@
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
-import { mapWithConcurrency } from './concurrency.js';
+import { mapWithConcurrency } from '../../operator/src/market/concurrency.js';
 
 /** A KubeConfig loaded from a kubeconfig file. */
 export function loadKubeConfig(kubeconfigPath: string): KubeConfig {

@@ -10,6 +10,7 @@ import { sameAddress } from '../chain/identifiers.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { computeLeaseName } from '../workloads/names.js';
 import { ManifestError, parseManifestYaml } from '../workloads/parse.js';
+import { mapWithConcurrency } from './concurrency.js';
 import type { ChainLease, LeaseReader } from './lease-reader.js';
 import {
   chainComputeLease,
@@ -18,6 +19,9 @@ import {
   closeReason,
   leaseSourceLabel,
 } from './lease-spec.js';
+
+/** Leases synced at once: each is a few RPC reads and one API write, mostly waiting. */
+const syncConcurrency = 8;
 
 /** The cluster side of the sync: the ComputeLeases and pools, and how to change them. */
 export interface LeaseObjects {
@@ -122,10 +126,8 @@ export class LeaseSync {
           break;
       }
     }
-    for (const leaseId of touched) {
-      this.tracked.add(leaseId);
-      await this.sync(leaseId);
-    }
+    for (const leaseId of touched) this.tracked.add(leaseId);
+    await mapWithConcurrency([...touched], syncConcurrency, (leaseId) => this.sync(leaseId));
   }
 
   /**
@@ -146,7 +148,7 @@ export class LeaseSync {
         this.tracked.add(BigInt(lease.spec.leaseId));
       }
     }
-    for (const id of [...this.tracked]) await this.sync(id);
+    await mapWithConcurrency([...this.tracked], syncConcurrency, (id) => this.sync(id));
   }
 
   private isOurs(leaseId: bigint): boolean {

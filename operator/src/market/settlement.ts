@@ -11,6 +11,7 @@ import { contractCall, type TransactionIntent } from '../chain/intent.js';
 import type { SendResult } from '../chain/tx-sender.js';
 import type { Condition } from '../kube/conditions.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
+import { mapWithConcurrency } from './concurrency.js';
 import type { ChainLease, LeaseReader } from './lease-reader.js';
 import { chainSource, leaseSourceLabel } from './lease-spec.js';
 import type { LeaseSync } from './lease-sync.js';
@@ -23,6 +24,9 @@ import {
   type SettlementPolicy,
   type SettlementStatus,
 } from './settlement-status.js';
+
+/** Leases read at once in a round. */
+const readConcurrency = 8;
 
 /** The cluster side of the settlement: the leases' status and Events. */
 export interface SettlementObjects {
@@ -71,8 +75,7 @@ export class Settlement {
     const ids = new Set([...sync.activeLeases(), ...this.unreportedClosings()]);
     if (ids.size === 0) return;
     const { timestamp } = await reader.latestBlock();
-    const leases: ChainLease[] = [];
-    for (const id of ids) leases.push(await sync.read(id));
+    const leases = await mapWithConcurrency([...ids], readConcurrency, (id) => sync.read(id));
 
     // Leases a transaction of this round changed are read again before the report.
     const paidNow = new Set<bigint>();

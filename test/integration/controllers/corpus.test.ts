@@ -11,7 +11,7 @@ import {
   PodKind,
   type KubeClient,
 } from '../../../operator/src/kube/index.js';
-import { mapWithConcurrency } from '../../stack/concurrency.js';
+import { mapWithConcurrency } from '../../../operator/src/market/concurrency.js';
 import {
   badLeaseCorpus,
   validLease,

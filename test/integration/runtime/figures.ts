@@ -20,7 +20,7 @@ import { FakeListerWatcher } from '../../../operator/src/kube/testing/fake-liste
 import { silentLogger } from '../../../operator/src/logging/logger.js';
 import { ControllerMetrics } from '../../../operator/src/metrics/controller-metrics.js';
 import { adminKubeConfig, createTestNamespace, deleteNamespace } from '../../harness/stack.js';
-import { mapWithConcurrency } from '../../stack/concurrency.js';
+import { mapWithConcurrency } from '../../../operator/src/market/concurrency.js';
 import { reportFigure } from './helpers.js';
 
 function option(name: string, fallback: number): number {

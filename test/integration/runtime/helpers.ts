@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mapWithConcurrency } from '../../stack/concurrency.js';
+import { mapWithConcurrency } from '../../../operator/src/market/concurrency.js';
 import { stackDir, toolPath } from '../../stack/paths.js';
 import { adminKubeConfig, deleteNamespace, stack, waitFor } from '../../harness/stack.js';
 import { isApiServerReady } from '../../stack/kube.js';

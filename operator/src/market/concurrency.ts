@@ -1,3 +1,4 @@
+// Bounded concurrency: the lease sync and the settlement read many leases, a few at a time.
 /** Runs `task` over `items` with at most `limit` in flight; rejects on the first failure. */
 export async function mapWithConcurrency<T, R>(
   items: readonly T[],
