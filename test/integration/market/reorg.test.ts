@@ -110,7 +110,12 @@ describe('bidding across reorgs', () => {
     async () => {
       const orderId = await order();
       await chain.mine(confirmations);
-      await waitFor(`a bid on order ${orderId}`, async () => (await bidOf(orderId)) > 0n, 60_000, 200);
+      await waitFor(
+        `a bid on order ${orderId}`,
+        async () => (await bidOf(orderId)) > 0n,
+        60_000,
+        200,
+      );
       const bidBlock = await chain.provider.getBlockNumber();
       await chain.mine(confirmations + 2); // the bid's block is delivered and confirmed
       await waitFor(
