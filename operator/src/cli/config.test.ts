@@ -12,7 +12,7 @@ const key = (digit: string): string => `0x${digit.repeat(64)}`;
 const address = (digit: string): string => `0x${digit.repeat(40)}`;
 
 const home = '/home/tenant';
-const cwd = '/work/project';
+const cwd = '/srv/tenant/project';
 
 const stackJson = JSON.stringify({
   rpcUrl: 'http://127.0.0.1:8545',
@@ -101,7 +101,7 @@ describe('resolveSettings', () => {
 
   it('fails when an explicit config or stack file is missing', () => {
     expect(() => resolveWith({}, { flags: { config: 'nope.yaml' } })).toThrow(
-      /config file \/work\/project\/nope.yaml does not exist/,
+      /config file \/srv\/tenant\/project\/nope.yaml does not exist/,
     );
     expect(() => resolveWith({}, { env: { SUPERCLOUD_STACK: '/x/stack.json' } })).toThrow(
       /stack description \/x\/stack.json does not exist/,
