@@ -3,6 +3,7 @@
 import { ZeroHash } from 'ethers';
 import type { WorkloadManifest } from '../api/workload-manifest.js';
 import { gpuModelId, normalizeGpuModel } from '../chain/identifiers.js';
+import type { ChainResources } from '../market/order.js';
 import { canonicalManifest, canonicalManifestHash } from '../workloads/canonical.js';
 import { parseManifestYaml } from '../workloads/parse.js';
 import { manifestTotals } from '../workloads/totals.js';
@@ -16,16 +17,7 @@ import {
 import { CliUsageError } from './errors.js';
 
 /** The contract's `Resources` struct (contracts/src/types/DataTypes.sol), as ethers takes it. */
-export interface OrderResources {
-  /** `gpuModelId(model)`, or the zero hash for a CPU-only order. */
-  readonly gpuModel: string;
-  readonly gpuCount: bigint;
-  /** Per GPU; 0 accepts any. */
-  readonly gpuMemoryMiB: bigint;
-  readonly cpuMillicores: bigint;
-  readonly memoryMiB: bigint;
-  readonly storageMiB: bigint;
-}
+export type OrderResources = ChainResources;
 
 /** Everything `createOrder` takes, plus what the tenant should see about it. */
 export interface OrderRequest {
