@@ -5,6 +5,7 @@ import { corpusPool, validManifest } from '../workloads/corpus.js';
 import { parseManifestYaml } from '../workloads/parse.js';
 import { verifyLease } from '../workloads/verify.js';
 import type { ChainLease, LeaseClosing } from './lease-reader.js';
+import { poolPricePerSecond } from './pricing.js';
 import {
   chainComputeLease,
   chainSource,
@@ -69,6 +70,18 @@ function cpuOnlyLease(): Omit<LeaseSpecParameters, 'pool'> {
 const names = (found: GpuNodePool | undefined) => found?.metadata.name;
 
 describe('choosePool', () => {
+  it('prefers the pool whose list price is the lease price (the bid it won)', () => {
+    const cheap = pool('a-h100');
+    const listed = {
+      ...pool('b-h100'),
+      spec: { ...pool('b-h100').spec, prices: { ...cheap.spec.prices, perGpuHour: '7200' } },
+    };
+    const price = poolPricePerSecond(listed.spec.prices, wonLease().resources);
+    expect(price).not.toBe(poolPricePerSecond(cheap.spec.prices, wonLease().resources));
+    expect(names(choosePool([cheap, listed], wonLease({ pricePerSecond: price })))).toBe('b-h100');
+    expect(names(choosePool([cheap, listed], wonLease({ pricePerSecond: 1n })))).toBe('a-h100');
+  });
+
   it('picks the first pool by name with the lease model, whatever the list order', () => {
     const pools = [pool('h100-b'), pool('a100-a', a100, 40_960), pool('h100-a')];
     expect(names(choosePool(pools, wonLease()))).toBe('h100-a');

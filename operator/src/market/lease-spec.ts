@@ -8,6 +8,7 @@ import { computeLeaseName } from '../workloads/names.js';
 import { verifyLease } from '../workloads/verify.js';
 import type { ChainLease, LeaseClosing } from './lease-reader.js';
 import type { OrderResources } from './order.js';
+import { poolPricePerSecond } from './pricing.js';
 
 /** Label on the ComputeLeases the chain made (the others were applied by hand or GitOps). */
 export const leaseSourceLabel = 'supercloud.dev/source';
@@ -56,21 +57,27 @@ export function leaseSpecFor(parameters: LeaseSpecParameters): ComputeLeaseSpec 
 }
 
 /**
- * The pool a won lease runs on when the bid's choice is not known (after a restart): the first
- * pool by name with the lease's GPU model that accepts it, as the bid engine checked it would.
+ * The pool a won lease runs on when the bid's choice is not known (after a restart): among the
+ * pools with the lease's GPU model that accept it, as the bid engine checked they would, the one
+ * whose list price is the lease's price (the pool-price bid it won), else the first by name.
  */
 export function choosePool(
   pools: readonly GpuNodePool[],
   lease: Omit<LeaseSpecParameters, 'pool'>,
 ): GpuNodePool | undefined {
-  return [...pools]
+  const fitting = [...pools]
     .filter(
       (pool) =>
         lease.resources.gpuCount === 0 ||
         gpuModelId(pool.spec.gpu.model) === lease.resources.gpuModel.toLowerCase(),
     )
     .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
-    .find((pool) => verifyLease(leaseSpecFor({ ...lease, pool }), pool).verified);
+    .filter((pool) => verifyLease(leaseSpecFor({ ...lease, pool }), pool).verified);
+  return (
+    fitting.find(
+      (pool) => poolPricePerSecond(pool.spec.prices, lease.resources) === lease.pricePerSecond,
+    ) ?? fitting[0]
+  );
 }
 
 /**
