@@ -556,7 +556,12 @@ describe('the market end to end', () => {
         90_000,
         300,
       ).catch((error: Error) => {
-        throw new Error(`${error.message}: ${JSON.stringify(mismatch)}`);
+        const settlement = operator.lines.filter((l) =>
+          /settl|withdr|close/i.test(String(l.message)),
+        );
+        throw new Error(
+          `${error.message}: ${JSON.stringify(mismatch)}; settlement log: ${JSON.stringify(settlement.slice(-20))}`,
+        );
       });
     },
     slow,

@@ -258,6 +258,22 @@ describe('LeaseSync', () => {
     expect(sync.activeLeases()).toEqual([]);
   });
 
+  it("never counts another provider's lease as active, not even while it is being read", async () => {
+    const { chain, objects, sync } = setup();
+    chain.win(1n, other);
+    const object = await handApplied(chain, 1n);
+    objects.objects.set('lease-1', { ...object, spec: { ...object.spec, provider: me } });
+    // The settlement asks while the resync waits for the chain: it must not see lease 1.
+    let duringRead: bigint[] | undefined;
+    const read = chain.lease.bind(chain);
+    chain.lease = async (id) => {
+      duringRead = sync.activeLeases();
+      return read(id);
+    };
+    await sync.resync();
+    expect(duringRead).toEqual([]);
+  });
+
   it('sets a chain-made object closing with the reason when its lease closed', async () => {
     const { chain, objects, sync } = setup();
     chain.win(1n);

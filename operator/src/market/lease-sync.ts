@@ -68,7 +68,7 @@ function verificationFacts(lease: ChainLease): string {
  * follower handlers: [(events) => sync.handle(events)]
  */
 export class LeaseSync {
-  /** Lease ids won by this provider whose object may still need a change. */
+  /** Active leases this provider won, as the chain said at the last read (only the chain adds). */
   private readonly tracked = new Set<bigint>();
   /** The last chain read of each lease (for the chain verifier and the settlement). */
   private readonly facts = new Map<
@@ -126,7 +126,6 @@ export class LeaseSync {
           break;
       }
     }
-    for (const leaseId of touched) this.tracked.add(leaseId);
     await mapWithConcurrency([...touched], syncConcurrency, (leaseId) => this.sync(leaseId));
   }
 
@@ -137,18 +136,19 @@ export class LeaseSync {
   async resync(): Promise<void> {
     const { reader, objects, provider } = this.options;
     const head = (await reader.latestBlock()).number;
+    const candidates = new Set(this.tracked);
     if (head > this.scannedTo) {
       for (const id of await reader.leasesWonBy(provider, this.scannedTo + 1, head)) {
-        this.tracked.add(id);
+        candidates.add(id);
       }
       this.scannedTo = head;
     }
     for (const lease of objects.list()) {
       if (sameAddress(lease.spec.provider, provider) && !lease.spec.closeRequested) {
-        this.tracked.add(BigInt(lease.spec.leaseId));
+        candidates.add(BigInt(lease.spec.leaseId));
       }
     }
-    await mapWithConcurrency([...this.tracked], syncConcurrency, (id) => this.sync(id));
+    await mapWithConcurrency([...candidates], syncConcurrency, (id) => this.sync(id));
   }
 
   private isOurs(leaseId: bigint): boolean {
@@ -185,6 +185,7 @@ export class LeaseSync {
       this.facts.delete(leaseId); // a closed lease stays closed: nothing to remember
       return;
     }
+    this.tracked.add(leaseId);
     if (object && !sameLease(object, chain)) {
       // Cluster-scoped names are per lease id: one left from another marketplace or provider
       // is never taken over.

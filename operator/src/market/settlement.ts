@@ -8,6 +8,7 @@ import { leaseConditionTypes, type ComputeLease } from '../api/computelease.js';
 import { marketplaceAbi } from '../chain/abi/index.js';
 import { sameAddress } from '../chain/identifiers.js';
 import { contractCall, type TransactionIntent } from '../chain/intent.js';
+import { describeError } from '../chain/rpc.js';
 import type { SendResult } from '../chain/tx-sender.js';
 import type { Condition } from '../kube/conditions.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
@@ -75,18 +76,25 @@ export class Settlement {
     const ids = new Set([...sync.activeLeases(), ...this.unreportedClosings()]);
     if (ids.size === 0) return;
     const { timestamp } = await reader.latestBlock();
-    const leases = await mapWithConcurrency([...ids], readConcurrency, (id) => sync.read(id));
+    const read = await mapWithConcurrency([...ids], readConcurrency, (id) => sync.read(id));
+    // Only leases the chain says are this provider's are closed, withdrawn or reported.
+    const leases = read.filter((lease) => sameAddress(lease.provider, this.options.provider));
 
-    // Leases a transaction of this round changed are read again before the report.
+    // Leases a transaction of this round changed are read again before the report. A failed
+    // transaction is logged and tried next round; the reports are written anyway.
     const paidNow = new Set<bigint>();
     if (policy.closeExhaustedLeases) {
       for (const lease of leases.filter(isExhausted)) {
-        if (await this.closeExhausted(lease)) paidNow.add(lease.leaseId);
+        if (await this.attempt('close', () => this.closeExhausted(lease))) {
+          paidNow.add(lease.leaseId);
+        }
       }
     }
     if (timestamp - this.lastWithdrawalAt >= policy.withdrawIntervalSeconds) {
       for (const batch of withdrawalBatches(leases, policy)) {
-        if (await this.withdraw(batch)) batch.forEach((id) => paidNow.add(id));
+        if (await this.attempt('withdraw', () => this.withdraw(batch))) {
+          batch.forEach((id) => paidNow.add(id));
+        }
       }
       this.lastWithdrawalAt = timestamp;
     }
@@ -128,6 +136,16 @@ export class Settlement {
         return followed && reason !== fundedReasons.LeaseClosed;
       })
       .map((lease) => BigInt(lease.spec.leaseId));
+  }
+
+  /** Runs a transaction of the round; false (logged) when it failed. */
+  private async attempt(what: string, send: () => Promise<boolean>): Promise<boolean> {
+    try {
+      return await send();
+    } catch (error) {
+      this.logger.warn(`${what} failed; trying again next round`, { error: describeError(error) });
+      return false;
+    }
   }
 
   /** Closes an exhausted lease; true when this round's transaction did. */
