@@ -12,15 +12,7 @@ import {
   type KubeClient,
 } from '../../operator/src/kube/index.js';
 import { computeLeaseName } from '../../operator/src/workloads/names.js';
-import {
-  acceptBid,
-  advanceChainTime,
-  createSuitePool,
-  createSuiteProvider,
-  marketplaceAs,
-  startChainOperator,
-  type SuitePool,
-} from '../e2e/market.js';
+import { acceptBid, advanceChainTime, marketplaceAs } from '../e2e/market.js';
 import type { OperatorProcess } from '../harness/operator.js';
 import {
   mined,
@@ -28,16 +20,16 @@ import {
   fundedTenant,
   type TestChain,
 } from '../integration/chain-side/chain.js';
+import { adminClient, installCrdsAndRbac, runId } from '../integration/controllers/helpers.js';
+import { counterTotal } from '../integration/controllers/operator.js';
 import {
-  adminClient,
-  deleteLeases,
-  deleteNodes,
-  deletePools,
-  installCrdsAndRbac,
-  runId,
-} from '../integration/controllers/helpers.js';
-import { counterTotal, testRunLabel } from '../integration/controllers/operator.js';
-import { placeOrder } from '../integration/market/market.js';
+  createSuitePool,
+  createSuiteProvider,
+  placeOrder,
+  removeSuite,
+  startChainOperator,
+  type SuitePool,
+} from '../integration/market/market.js';
 import { waitFor } from '../stack/process.js';
 import { seconds, type Section } from './report.js';
 
@@ -129,15 +121,7 @@ export async function marketFigures(): Promise<Section> {
   } finally {
     await operator.stop();
     await cache.stop();
-    const objects = (await client.list(ComputeLeaseKind)).items.filter(
-      (l) => l.metadata.labels?.[testRunLabel] === run,
-    );
-    await deleteLeases(
-      client,
-      objects.map((l) => l.metadata.name ?? ''),
-    ).catch(() => undefined);
-    await deletePools(client, [pool.name]).catch(() => undefined);
-    await deleteNodes(client, pool.nodes).catch(() => undefined);
+    await removeSuite(client, run, `bench-${run}`, [pool]);
     await chain.stop();
   }
 }

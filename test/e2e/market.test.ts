@@ -19,7 +19,6 @@ import {
   DeploymentKind,
   NamespaceKind,
   PodKind,
-  SecretKind,
   type KubeClient,
 } from '../../operator/src/kube/index.js';
 import type { OperatorProcess } from '../harness/operator.js';
@@ -34,26 +33,27 @@ import {
 } from '../integration/chain-side/chain.js';
 import {
   adminClient,
-  deleteLeases,
-  deleteNodes,
-  deletePools,
   gpuManifest,
   installCrdsAndRbac,
   runId,
 } from '../integration/controllers/helpers.js';
 import { forbiddenErrors, testRunLabel } from '../integration/controllers/operator.js';
-import { metricValue, placeOrder, walletNamespace } from '../integration/market/market.js';
+import {
+  createSuitePool,
+  createSuiteProvider,
+  metricValue,
+  placeOrder,
+  removeSuite,
+  startChainOperator,
+  type SuitePool,
+} from '../integration/market/market.js';
 import {
   acceptBid,
   advanceChainTime,
-  createSuitePool,
-  createSuiteProvider,
   leaseNamespaceName,
   marketplaceAs,
   phase,
-  startChainOperator,
   waitForChainLease,
-  type SuitePool,
 } from './market.js';
 
 const slow = 240_000;
@@ -83,7 +83,6 @@ describe('the market end to end', () => {
   /** Between the operator and anvil: taking it down is an RPC outage. */
   let proxy: TcpProxy;
   const operators: OperatorProcess[] = [];
-  const handApplied: string[] = [];
   /** Every lease this provider won: checked at the end. */
   const won = new Set<bigint>();
 
@@ -151,28 +150,17 @@ describe('the market end to end', () => {
     await createSuitePool(client, h100, 2);
     await createSuitePool(client, a100, 1);
     proxy = await startTcpProxy(chain.port);
-    await createSuiteProvider(client, providerName, run, chain, wallet, { rpcUrl: proxy.url });
+    await createSuiteProvider(client, providerName, run, chain, wallet, {
+      rpcUrl: proxy.url,
+      withdrawIntervalSeconds: 10,
+    });
     launch();
     await operator.ready();
   }, slow);
 
   afterAll(async () => {
     await Promise.all(operators.map((o) => o.stop()));
-    if (client) {
-      const leases = (await client.list(ComputeLeaseKind)).items.filter(
-        (l) => l.metadata.labels?.[testRunLabel] === run,
-      );
-      await deleteLeases(client, [
-        ...leases.map((l) => l.metadata.name ?? ''),
-        ...handApplied,
-      ]).catch(() => undefined);
-      await client.delete(ProviderKind, providerName).catch(() => undefined);
-      await client
-        .delete(SecretKind, `wallet-${run}`, { namespace: walletNamespace })
-        .catch(() => undefined);
-      await deletePools(client, [h100.name, a100.name]).catch(() => undefined);
-      await deleteNodes(client, [...h100.nodes, ...a100.nodes]).catch(() => undefined);
-    }
+    if (client) await removeSuite(client, run, providerName, [h100, a100]);
     await proxy?.down();
     await chain?.stop();
   }, slow);
@@ -427,7 +415,6 @@ describe('the market end to end', () => {
         },
       ];
       for (const { name, leaseId } of cases) {
-        handApplied.push(name);
         await client.create(ComputeLeaseKind, handLease(name, leaseId));
       }
       for (const { name, leaseId, reason } of cases) {

@@ -68,8 +68,15 @@ export function testLease(
   };
 }
 
-/** A one-service manifest for pools of the test's own nodes. */
-export function gpuManifest(gpus: number, replicas = 1): ComputeLease['spec']['manifest'] {
+/**
+ * A one-service manifest for pools of the test's own nodes; `extra` adds fields to the service
+ * (e.g. one the manifest rules refuse).
+ */
+export function gpuManifest(
+  gpus: number,
+  replicas = 1,
+  extra: Record<string, unknown> = {},
+): ComputeLease['spec']['manifest'] {
   return {
     version: 'v1',
     services: [
@@ -84,6 +91,7 @@ export function gpuManifest(gpus: number, replicas = 1): ComputeLease['spec']['m
           ephemeralStorageMiB: 1024,
           shmMiB: 64,
         },
+        ...extra,
       },
     ],
   } as ComputeLease['spec']['manifest'];

@@ -9,9 +9,9 @@ import {
   marketplaceAbi,
   providerRegistryAbi,
 } from '../../../operator/src/chain/abi/index.js';
-import { GpuNodePoolKind, ProviderKind } from '../../../operator/src/controllers/kinds.js';
+import { ProviderKind } from '../../../operator/src/controllers/kinds.js';
 import { poolPricePerSecond } from '../../../operator/src/market/pricing.js';
-import { SecretKind, type KubeClient } from '../../../operator/src/kube/index.js';
+import type { KubeClient } from '../../../operator/src/kube/index.js';
 import { stack, waitFor } from '../../harness/stack.js';
 import {
   mined,
@@ -22,47 +22,43 @@ import {
 } from '../chain-side/chain.js';
 import {
   adminClient,
-  createPoolNodes,
-  deleteNodes,
-  deletePools,
+  gpuManifest,
   installCrdsAndRbac,
   runId,
   slow,
 } from '../controllers/helpers.js';
 import { forbiddenErrors, startOperator, type OperatorProcess } from '../controllers/operator.js';
 import {
-  createProvider,
-  createWalletSecret,
-  marketPool,
-  marketProvider,
+  createSuitePool,
+  createSuiteProvider,
   metricValue,
   placeOrder,
+  removeSuite,
   testPrices,
-  walletNamespace,
-  workload,
+  type SuitePool,
 } from './market.js';
 
 describe('provider registration and bidding', () => {
   const run = runId();
   const suffix = run.toUpperCase();
-  const h100 = {
-    pool: `mk-h100-${run}`,
+  const h100: SuitePool = {
+    name: `mk-h100-${run}`,
     model: `NVIDIA-H100-80GB-HBM3-T${suffix}`,
     memoryMiB: 81_559,
+    nodes: [],
   };
-  const a100 = {
-    pool: `mk-a100-${run}`,
+  const a100: SuitePool = {
+    name: `mk-a100-${run}`,
     model: `NVIDIA-A100-SXM4-40GB-T${suffix}`,
     memoryMiB: 40_960,
+    nodes: [],
   };
   const providerName = `market-${run}`;
-  const secretName = `wallet-${run}`;
   let chain: TestChain;
   let client: KubeClient;
   let wallet: Wallet;
   let tenant: Wallet;
   let operator: OperatorProcess;
-  let nodes: string[] = [];
   const operators: OperatorProcess[] = [];
 
   const market = () => connectContract(marketplaceAbi, chain.contracts.marketplace, chain.provider);
@@ -111,26 +107,16 @@ describe('provider registration and bidding', () => {
     chain = await startTestChain(`market-${run}`);
     tenant = tenantWallet(chain);
     wallet = await chain.freshWallet();
-    nodes = [...(await createPoolNodes(h100.pool, 1)), ...(await createPoolNodes(a100.pool, 1))];
-    for (const pool of [h100, a100]) {
-      await client.create(GpuNodePoolKind, marketPool(pool.pool, pool.model, pool.memoryMiB));
-    }
-    await createWalletSecret(client, secretName, wallet);
-    await createProvider(client, marketProvider(providerName, run, chain, secretName));
+    await createSuitePool(client, h100, 1);
+    await createSuitePool(client, a100, 1);
+    await createSuiteProvider(client, providerName, run, chain, wallet);
     operator = launch();
     await operator.ready();
   }, slow);
 
   afterAll(async () => {
     await Promise.all(operators.map((o) => o.stop()));
-    if (client) {
-      await client.delete(ProviderKind, providerName).catch(() => undefined);
-      await client
-        .delete(SecretKind, secretName, { namespace: walletNamespace })
-        .catch(() => undefined);
-      await deletePools(client, [h100.pool, a100.pool]).catch(() => undefined);
-      await deleteNodes(client, nodes).catch(() => undefined);
-    }
+    if (client) await removeSuite(client, run, providerName, [h100, a100]);
     await chain?.stop();
   }, slow);
 
@@ -199,11 +185,11 @@ describe('provider registration and bidding', () => {
       console.log(`order → bid: ${Date.now() - started} ms for two orders`);
       await waitFor(
         'the reservations published',
-        async () => (await metric('supercloud_reserved_gpus', { pool: h100.pool })) === 1,
+        async () => (await metric('supercloud_reserved_gpus', { pool: h100.name })) === 1,
         30_000,
         200,
       );
-      expect(await metric('supercloud_reserved_gpus', { pool: a100.pool })).toBe(1);
+      expect(await metric('supercloud_reserved_gpus', { pool: a100.name })).toBe(1);
       expect(await metric('supercloud_bids_placed_total')).toBe(2);
     },
     slow,
@@ -232,7 +218,7 @@ describe('provider registration and bidding', () => {
         model: h100.model,
         gpus: 1,
         maxPricePerSecond: 5_000n,
-        manifest: workload(1, 1, { privileged: true }),
+        manifest: gpuManifest(1, 1, { privileged: true }),
       }),
     ],
   ])(
@@ -264,7 +250,7 @@ describe('provider registration and bidding', () => {
       expect(await waitForBid(first)).toBe(listPrice(4));
       await waitForSkip('no_free_capacity', before);
       expect(await bidOf(second)).toBe(0n);
-      expect(await metric('supercloud_reserved_gpus', { pool: a100.pool })).toBe(5);
+      expect(await metric('supercloud_reserved_gpus', { pool: a100.name })).toBe(5);
     },
     slow,
   );
@@ -280,7 +266,7 @@ describe('provider registration and bidding', () => {
       expect(await waitForBid(orderId)).toBe(listPrice(2));
       await waitFor(
         '2 more H100 GPUs reserved',
-        async () => (await metric('supercloud_reserved_gpus', { pool: h100.pool })) === 3,
+        async () => (await metric('supercloud_reserved_gpus', { pool: h100.name })) === 3,
         30_000,
         200,
       );
@@ -292,7 +278,7 @@ describe('provider registration and bidding', () => {
       await mined(asTenant.acceptBid(orderId, competitor.address));
       await waitFor(
         'the reservation released',
-        async () => (await metric('supercloud_reserved_gpus', { pool: h100.pool })) === 1,
+        async () => (await metric('supercloud_reserved_gpus', { pool: h100.name })) === 1,
         60_000,
         200,
       );
@@ -317,11 +303,11 @@ describe('provider registration and bidding', () => {
       // The new process has read the chain again (its follower caught up and reported).
       await waitFor(
         'the restarted operator to publish its reservations',
-        async () => (await metric('supercloud_reserved_gpus', { pool: h100.pool })) === 2,
+        async () => (await metric('supercloud_reserved_gpus', { pool: h100.name })) === 2,
         60_000,
         200,
       );
-      expect(await metric('supercloud_reserved_gpus', { pool: a100.pool })).toBe(5);
+      expect(await metric('supercloud_reserved_gpus', { pool: a100.name })).toBe(5);
       // A few more blocks and polls: still no transaction.
       await chain.mine(3);
       await new Promise((resolve) => setTimeout(resolve, 5_000));

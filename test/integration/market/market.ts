@@ -9,12 +9,24 @@ import {
   mockErc20Abi,
 } from '../../../operator/src/chain/abi/index.js';
 import { gpuModelId } from '../../../operator/src/chain/identifiers.js';
-import { ProviderKind } from '../../../operator/src/controllers/kinds.js';
+import {
+  ComputeLeaseKind,
+  GpuNodePoolKind,
+  ProviderKind,
+} from '../../../operator/src/controllers/kinds.js';
 import { SecretKind, type KubeClient } from '../../../operator/src/kube/index.js';
 import { canonicalManifest } from '../../../operator/src/workloads/canonical.js';
 import { mined, type TestChain } from '../chain-side/chain.js';
-import { testPool } from '../controllers/helpers.js';
-import { testRunLabel } from '../controllers/operator.js';
+import type { OperatorProcess } from '../../harness/operator.js';
+import {
+  createPoolNodes,
+  deleteLeases,
+  deleteNodes,
+  deletePools,
+  gpuManifest,
+  testPool,
+} from '../controllers/helpers.js';
+import { startOperator, testRunLabel } from '../controllers/operator.js';
 
 export const walletNamespace = 'supercloud-system';
 
@@ -82,26 +94,129 @@ export async function createProvider(client: KubeClient, provider: Provider): Pr
   await client.create(ProviderKind, provider);
 }
 
-/** A one-service manifest (JSON value) asking `gpus` per replica. */
-export function workload(gpus: number, replicas = 1, extra: Record<string, unknown> = {}): unknown {
-  return {
-    version: 'v1',
-    services: [
-      {
-        name: 'worker',
-        image: 'registry.example.com/team/worker:1.0',
-        replicas,
-        resources: {
-          gpus,
-          cpuMillis: 1000,
-          memoryMiB: 1024,
-          ephemeralStorageMiB: 1024,
-          shmMiB: 64,
-        },
-        ...extra,
-      },
-    ],
+/** One GPU pool of the suite: its name, the model it sells and its nodes. */
+export interface SuitePool {
+  readonly name: string;
+  readonly model: string;
+  readonly memoryMiB: number;
+  nodes: string[];
+}
+
+/** Creates the pool's KWOK nodes (8 GPUs each) and its GpuNodePool. */
+export async function createSuitePool(
+  client: KubeClient,
+  pool: SuitePool,
+  nodeCount: number,
+): Promise<void> {
+  pool.nodes = await createPoolNodes(pool.name, nodeCount);
+  await client.create(GpuNodePoolKind, marketPool(pool.name, pool.model, pool.memoryMiB));
+}
+
+export interface SuiteProviderOptions {
+  /** The RPC URL the operator uses (a proxy to cut it off). Default: the chain's. */
+  readonly rpcUrl?: string;
+  /** Blocks the follower stays behind the head. Default 0. */
+  readonly confirmations?: number;
+  /** Bids awaiting a result at most (default: the API server's, 100). */
+  readonly maxOutstandingBids?: number;
+  /**
+   * Settle on a short schedule: withdraw every this many chain seconds, any amount, and warn
+   * 5 minutes before an escrow runs out (default: the API server's settlement policy).
+   */
+  readonly withdrawIntervalSeconds?: number;
+}
+
+/** The run's Provider and its wallet Secret (`wallet-<run>`); what is not set the API server defaults. */
+export async function createSuiteProvider(
+  client: KubeClient,
+  name: string,
+  run: string,
+  chain: TestChain,
+  wallet: Wallet,
+  options: SuiteProviderOptions = {},
+): Promise<void> {
+  const secret = `wallet-${run}`;
+  await createWalletSecret(client, secret, wallet);
+  const provider: Provider = marketProvider(name, run, chain, secret);
+  provider.spec = {
+    ...provider.spec,
+    chain: {
+      ...provider.spec.chain,
+      rpcUrls: [options.rpcUrl ?? chain.rpcUrl],
+      confirmations: options.confirmations ?? 0,
+    },
+    ...(options.maxOutstandingBids
+      ? {
+          bidding: {
+            enabled: true,
+            maxOutstandingBids: options.maxOutstandingBids,
+            minPricePerSecond: '0',
+            strategy: 'PoolPrice',
+            marginBps: 0,
+          },
+        }
+      : {}),
+    ...(options.withdrawIntervalSeconds
+      ? {
+          settlement: {
+            withdrawIntervalSeconds: options.withdrawIntervalSeconds,
+            batchSize: 50,
+            closeExhaustedLeases: true,
+            minWithdrawAmount: '1',
+            fundingWarningSeconds: 300,
+          },
+        }
+      : {}),
   };
+  await createProvider(client, provider);
+}
+
+/** `supercloud-operator run` following the chain, for the leases and Providers of this run. */
+export function startChainOperator(run: string): OperatorProcess {
+  return startOperator({
+    run,
+    logLevel: 'debug',
+    verification: 'chain',
+    extraArgs: [
+      '--chain-poll-ms',
+      '250',
+      '--chain-sweep-ms',
+      '2000',
+      '--settlement-interval-ms',
+      '1000',
+    ],
+  });
+}
+
+/**
+ * Removes what a market suite made: the run's ComputeLeases (their namespaces go with them), the
+ * Provider and its wallet Secret, the pools and their nodes.
+ */
+export async function removeSuite(
+  client: KubeClient,
+  run: string,
+  provider: string,
+  pools: readonly SuitePool[],
+): Promise<void> {
+  const leases = (await client.list(ComputeLeaseKind)).items.filter(
+    (lease) => lease.metadata.labels?.[testRunLabel] === run,
+  );
+  await deleteLeases(
+    client,
+    leases.map((lease) => lease.metadata.name ?? ''),
+  ).catch(() => undefined);
+  await client.delete(ProviderKind, provider).catch(() => undefined);
+  await client
+    .delete(SecretKind, `wallet-${run}`, { namespace: walletNamespace })
+    .catch(() => undefined);
+  await deletePools(
+    client,
+    pools.map((pool) => pool.name),
+  ).catch(() => undefined);
+  await deleteNodes(
+    client,
+    pools.flatMap((pool) => pool.nodes),
+  ).catch(() => undefined);
 }
 
 export interface OrderRequest {
@@ -109,7 +224,7 @@ export interface OrderRequest {
   readonly gpus: number;
   readonly replicas?: number;
   readonly maxPricePerSecond: bigint;
-  /** A manifest other than `workload(gpus, replicas)`. */
+  /** A manifest other than `gpuManifest(gpus, replicas)`. */
   readonly manifest?: unknown;
   readonly biddingSeconds?: bigint;
 }
@@ -121,7 +236,7 @@ export async function placeOrder(
   request: OrderRequest,
 ): Promise<bigint> {
   const replicas = request.replicas ?? 1;
-  const body = request.manifest ?? workload(request.gpus, replicas);
+  const body = request.manifest ?? gpuManifest(request.gpus, replicas);
   const market = connectContract(marketplaceAbi, chain.contracts.marketplace, tenant);
   const token = connectContract(mockErc20Abi, chain.contracts.token, tenant);
   const deposit = request.maxPricePerSecond * (await market.minRunSeconds());

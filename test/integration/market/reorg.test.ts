@@ -1,45 +1,40 @@
 // The bid engine across reorgs made with anvil_reorg, with a Provider two confirmations deep: an
-// order orphaned within the confirmations is never bid on; a bid orphaned by a reorg deeper than
-// the confirmations is placed again on the new fork (the order being still open and wanted).
+// order orphaned within the confirmations is never bid on (only the new fork's order is decided);
+// a bid orphaned by a reorg deeper than the confirmations is placed again on the new fork (the
+// order being still open and wanted).
 import type { Wallet } from 'ethers';
 import { connectContract, marketplaceAbi } from '../../../operator/src/chain/abi/index.js';
-import { GpuNodePoolKind, ProviderKind } from '../../../operator/src/controllers/kinds.js';
-import { SecretKind, type KubeClient } from '../../../operator/src/kube/index.js';
+import { ProviderKind } from '../../../operator/src/controllers/kinds.js';
+import type { KubeClient } from '../../../operator/src/kube/index.js';
 import { stack, waitFor } from '../../harness/stack.js';
 import { startTestChain, tenantWallet, type TestChain } from '../chain-side/chain.js';
-import {
-  adminClient,
-  createPoolNodes,
-  deleteNodes,
-  deletePools,
-  installCrdsAndRbac,
-  runId,
-  slow,
-} from '../controllers/helpers.js';
+import { adminClient, installCrdsAndRbac, runId, slow } from '../controllers/helpers.js';
 import { startOperator, type OperatorProcess } from '../controllers/operator.js';
 import {
-  createProvider,
-  createWalletSecret,
-  marketPool,
-  marketProvider,
+  createSuitePool,
+  createSuiteProvider,
   metricValue,
   placeOrder,
-  walletNamespace,
+  removeSuite,
+  type SuitePool,
 } from './market.js';
 
 const confirmations = 2;
 
 describe('bidding across reorgs', () => {
   const run = runId();
-  const pool = { name: `rg-h100-${run}`, model: `NVIDIA-H100-80GB-HBM3-R${run.toUpperCase()}` };
+  const pool: SuitePool = {
+    name: `rg-h100-${run}`,
+    model: `NVIDIA-H100-80GB-HBM3-R${run.toUpperCase()}`,
+    memoryMiB: 81_559,
+    nodes: [],
+  };
   const providerName = `reorg-${run}`;
-  const secretName = `wallet-${run}`;
   let chain: TestChain;
   let client: KubeClient;
   let wallet: Wallet;
   let tenant: Wallet;
   let operator: OperatorProcess;
-  let nodes: string[] = [];
 
   const bidOf = (orderId: bigint) =>
     connectContract(marketplaceAbi, chain.contracts.marketplace, chain.provider).getBid(
@@ -50,8 +45,12 @@ describe('bidding across reorgs', () => {
     metricValue(await operator.metrics(), 'supercloud_transactions_sent_total', {
       method: 'placeBid',
     });
-  const order = () =>
-    placeOrder(chain, tenant, { model: pool.model, gpus: 1, maxPricePerSecond: 5_000n });
+  const unknownModelSkips = async () =>
+    metricValue(await operator.metrics(), 'supercloud_bid_skipped_total', {
+      reason: 'unknown_gpu_model',
+    });
+  const order = (model = pool.model) =>
+    placeOrder(chain, tenant, { model, gpus: 1, maxPricePerSecond: 5_000n });
 
   beforeAll(async () => {
     stack();
@@ -60,12 +59,8 @@ describe('bidding across reorgs', () => {
     chain = await startTestChain(`reorg-${run}`);
     tenant = tenantWallet(chain);
     wallet = await chain.freshWallet();
-    nodes = await createPoolNodes(pool.name, 1);
-    await client.create(GpuNodePoolKind, marketPool(pool.name, pool.model, 81_559));
-    await createWalletSecret(client, secretName, wallet);
-    const provider = marketProvider(providerName, run, chain, secretName);
-    provider.spec.chain = { ...provider.spec.chain, confirmations };
-    await createProvider(client, provider);
+    await createSuitePool(client, pool, 1);
+    await createSuiteProvider(client, providerName, run, chain, wallet, { confirmations });
     operator = startOperator({ run, logLevel: 'debug' });
     await operator.ready();
     await waitFor(
@@ -79,28 +74,30 @@ describe('bidding across reorgs', () => {
 
   afterAll(async () => {
     await operator?.stop();
-    if (client) {
-      await client.delete(ProviderKind, providerName).catch(() => undefined);
-      await client
-        .delete(SecretKind, secretName, { namespace: walletNamespace })
-        .catch(() => undefined);
-      await deletePools(client, [pool.name]).catch(() => undefined);
-      await deleteNodes(client, nodes).catch(() => undefined);
-    }
+    if (client) await removeSuite(client, run, providerName, [pool]);
     await chain?.stop();
   }, slow);
 
   it(
     'never bids on an order a reorg within the confirmations removed',
     async () => {
-      const before = await sentBids();
-      const orderId = await order();
-      // The order's block is not confirmed yet: replace it (and its approval) with empty blocks.
+      const sent = await sentBids();
+      const skipped = await unknownModelSkips();
+      const orphaned = await order(pool.model);
+      // The order's block is not confirmed yet: the new fork has, under the same order id, an
+      // order for a model nobody sells. Bidding on the orphaned event would bid on that id.
       await chain.rpc('anvil_reorg', [1, []]);
-      await chain.mine(confirmations + 3);
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
-      expect(await sentBids()).toBe(before);
-      expect(await bidOf(orderId)).toBe(0n);
+      const replacement = await order(`NVIDIA-NOBODY-${run.toUpperCase()}`);
+      expect(replacement).toBe(orphaned);
+      await chain.mine(confirmations + 1);
+      await waitFor(
+        'the replacement order decided on (no bid: unknown model)',
+        async () => (await unknownModelSkips()) > skipped,
+        30_000,
+        200,
+      );
+      expect(await sentBids()).toBe(sent);
+      expect(await bidOf(orphaned)).toBe(0n);
     },
     slow,
   );
