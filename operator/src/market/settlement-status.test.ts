@@ -1,5 +1,6 @@
 import type { Condition } from '../kube/conditions.js';
 import type { ChainLease } from './lease-reader.js';
+import { chainLease } from './testing/chain-lease.js';
 import {
   fundedReasons,
   isExhausted,
@@ -19,29 +20,13 @@ const policy: SettlementPolicy = {
 };
 
 function lease(leaseId: bigint, patch: Partial<ChainLease> = {}): ChainLease {
-  return {
-    leaseId,
-    exists: true,
-    tenant: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
-    provider: '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC',
-    active: true,
-    pricePerSecond: 10n,
+  return chainLease(leaseId, {
     accrued: 500n,
     remaining: 10n * 2n * BigInt(hour),
     fundedUntil: now + 2 * hour,
-    closedAt: 0,
     feeBps: 100,
-    manifestHash: `0x${'ab'.repeat(32)}`,
-    resources: {
-      gpuModel: `0x${'cd'.repeat(32)}`,
-      gpuCount: 1,
-      gpuMemoryMiB: 0,
-      cpuMillicores: 1000,
-      memoryMiB: 1024,
-      storageMiB: 0,
-    },
     ...patch,
-  };
+  });
 }
 
 const funded = (conditions: readonly Condition[]) => conditions.find((c) => c.type === 'Funded');

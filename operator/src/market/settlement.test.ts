@@ -9,6 +9,7 @@ import type { ChainLease, LeaseClosing, LeaseReader } from './lease-reader.js';
 import { chainSource, leaseSourceLabel } from './lease-spec.js';
 import { marketMetrics } from './metrics.js';
 import { Settlement, type SettlementObjects } from './settlement.js';
+import { chainLease } from './testing/chain-lease.js';
 import type { SettlementPolicy, SettlementStatus } from './settlement-status.js';
 
 const me = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
@@ -26,29 +27,16 @@ class FakeChain implements LeaseReader {
   readonly reads: bigint[] = [];
 
   add(leaseId: bigint, patch: Partial<ChainLease> = {}): void {
-    this.leases.set(leaseId, {
+    this.leases.set(
       leaseId,
-      exists: true,
-      tenant: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
-      provider: me,
-      active: true,
-      pricePerSecond: 10n,
-      accrued: 1_000n,
-      remaining: 10n * BigInt(day),
-      fundedUntil: start + day,
-      closedAt: 0,
-      feeBps: 0,
-      manifestHash: `0x${'ab'.repeat(32)}`,
-      resources: {
-        gpuModel: `0x${'cd'.repeat(32)}`,
-        gpuCount: 1,
-        gpuMemoryMiB: 0,
-        cpuMillicores: 1000,
-        memoryMiB: 1024,
-        storageMiB: 0,
-      },
-      ...patch,
-    });
+      chainLease(leaseId, {
+        provider: me,
+        accrued: 1_000n,
+        remaining: 10n * BigInt(day),
+        fundedUntil: start + day,
+        ...patch,
+      }),
+    );
   }
 
   set(leaseId: bigint, patch: Partial<ChainLease>): void {
