@@ -1,28 +1,10 @@
+import { ActionableError } from '../kube/errors.js';
 import type { DecodedRevert } from './revert.js';
 import { formatRevert } from './revert.js';
 
-/**
- * The base of every error the chain side throws: a short message, what happened in detail, and
- * what to do about it. Match errors by class (`instanceof`), never by message text.
- */
-export class ChainError extends Error {
+/** The base of every error the chain side throws. */
+export class ChainError extends ActionableError {
   override readonly name: string = 'ChainError';
-  readonly details?: string;
-  readonly action?: string;
-
-  constructor(
-    message: string,
-    options: { details?: string; action?: string; cause?: unknown } = {},
-  ) {
-    super(
-      [message, options.details, options.action && `To fix: ${options.action}`]
-        .filter(Boolean)
-        .join('. '),
-      { cause: options.cause },
-    );
-    this.details = options.details;
-    this.action = options.action;
-  }
 }
 
 /** No RPC endpoint answered: every URL was tried once and failed with a transport error. */

@@ -18,6 +18,7 @@ import type { TypedContract } from '../chain/abi/index.js';
 import { InsufficientFundsError, TransactionRevertedError } from '../chain/errors.js';
 import { decodeRevert, revertDataOf } from '../chain/revert.js';
 import { describeError, isTransportError, jsonRpcProvider } from '../chain/rpc.js';
+import { isExhausted } from '../market/settlement-status.js';
 import { checkMinimumDeposit } from './amounts.js';
 import type { ConnectionSettings } from './config.js';
 import { CliUsageError, RpcUnreachableError } from './errors.js';
@@ -300,7 +301,7 @@ export class TenantClient {
       closedAt: view.closedAt,
       feeBps: view.feeBps,
       active: view.active,
-      exhausted: view.active && view.remaining === 0n,
+      exhausted: isExhausted(view),
       asOf,
     };
   }

@@ -1,9 +1,10 @@
 /**
- * The base of every error the runtime throws: a short message, what happened in detail, and
- * what to do about it. Match errors by class (`instanceof`), never by message text.
+ * An error that says what happened, in detail, and what to do about it; the operator's errors
+ * (the runtime's, the chain side's) extend it. Match errors by class (`instanceof`), never by
+ * message text.
  */
-export class KubeRuntimeError extends Error {
-  override readonly name: string = 'KubeRuntimeError';
+export class ActionableError extends Error {
+  override readonly name: string = 'ActionableError';
   readonly details?: string;
   readonly action?: string;
 
@@ -20,6 +21,11 @@ export class KubeRuntimeError extends Error {
     this.details = options.details;
     this.action = options.action;
   }
+}
+
+/** The base of every error the runtime throws. */
+export class KubeRuntimeError extends ActionableError {
+  override readonly name: string = 'KubeRuntimeError';
 }
 
 /** A metav1.Status the API server sent with an error response. */

@@ -1,6 +1,7 @@
 // The marketplace reads of the lease side: a lease as the contract holds it now, the manifest the
 // tenant last put on chain for it, how it was closed and what it paid the provider. The lease
 // sync, the chain verifier and the settlement decide from these, never from an event alone.
+import { ZeroAddress } from 'ethers';
 import { connectContract, marketplaceAbi } from '../chain/abi/index.js';
 import { findMarketplaceEvents, indexedTopic } from '../chain/event-query.js';
 import type { RpcPool } from '../chain/rpc.js';
@@ -67,7 +68,7 @@ export function rpcLeaseReader(rpc: RpcPool, address: string, fromBlock: number)
         rpc.call('Marketplace.getLease', (p) => market(p).getLease(leaseId)),
         rpc.call('Marketplace.getOrder', (p) => market(p).getOrder(leaseId)),
       ]);
-      const exists = /^0x0{40}$/i.test(lease.provider) === false;
+      const exists = lease.provider !== ZeroAddress;
       return {
         leaseId,
         exists,

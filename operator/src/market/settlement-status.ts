@@ -32,7 +32,7 @@ export interface SettlementPolicy {
 }
 
 /** True when the lease is active and its escrow is all owed to the provider. */
-export function isExhausted(lease: ChainLease): boolean {
+export function isExhausted(lease: Pick<ChainLease, 'active' | 'remaining'>): boolean {
   return lease.active && lease.remaining === 0n;
 }
 
