@@ -45,6 +45,10 @@ describe('bidding across reorgs', () => {
     metricValue(await operator.metrics(), 'supercloud_transactions_sent_total', {
       method: 'placeBid',
     });
+  const headPolls = async () =>
+    metricValue(await operator.metrics(), 'supercloud_rpc_requests_total', {
+      method: 'eth_blockNumber',
+    });
   const unknownModelSkips = async () =>
     metricValue(await operator.metrics(), 'supercloud_bid_skipped_total', {
       reason: 'unknown_gpu_model',
@@ -84,9 +88,15 @@ describe('bidding across reorgs', () => {
       const sent = await sentBids();
       const skipped = await unknownModelSkips();
       const orphaned = await order(pool.model);
-      // The order's block is not confirmed yet: the new fork has, under the same order id, an
-      // order for a model nobody sells. Bidding on the orphaned event would bid on that id.
-      await chain.rpc('anvil_reorg', [1, []]);
+      // One block on top: the order is followed for a while, still within the confirmations.
+      await chain.mine(1);
+      const polls = await headPolls();
+      // Three head polls later, at least one whole follower round saw that chain (another may
+      // be the Provider controller's): a follower ignoring the confirmations would have bid.
+      await waitFor('follower rounds', async () => (await headPolls()) >= polls + 3, 30_000, 100);
+      expect(await sentBids()).toBe(sent);
+      // The new fork has, under the same order id, an order for a model nobody sells.
+      await chain.rpc('anvil_reorg', [2, []]);
       const replacement = await order(`NVIDIA-NOBODY-${run.toUpperCase()}`);
       expect(replacement).toBe(orphaned);
       await chain.mine(confirmations + 1);
