@@ -87,6 +87,21 @@ export const TenantIsolation = Type.Object(
       maxProperties: 8,
       default: { 'k8s-app': 'kube-dns' },
     }),
+    allowedRegistries: Type.Array(
+      Type.String({
+        pattern:
+          '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$',
+        maxLength: 255,
+        description:
+          'A registry host[:port], optionally with a repository path prefix (docker.io/library, nvcr.io/nvidia).',
+      }),
+      {
+        maxItems: 64,
+        default: [],
+        description:
+          "Registries workload images may come from. Empty: any registry on the public internet, never an IP address, a single-label or cluster-internal name (.svc, .local, .internal, ...), which the node's runtime would reach with its own network and credentials. Not empty: only these (an internal mirror listed here is allowed). Unqualified images are docker.io.",
+      },
+    ),
   },
   {
     additionalProperties: false,

@@ -103,3 +103,44 @@ describe('validate', () => {
     );
   });
 });
+
+describe('validate against hostile keys', () => {
+  const schema = Type.Object(
+    {
+      name: Type.String(),
+      inner: Type.Object({ n: Type.Integer() }, { additionalProperties: false }),
+    },
+    { additionalProperties: false },
+  );
+
+  it('refuses a __proto__ key, which would otherwise become the prototype of the result', () => {
+    const value = JSON.parse('{"name":"x","inner":{"n":1,"__proto__":{"admin":true}}}') as unknown;
+    const result = validate(schema, value, 'spec');
+    expect(result).toEqual({
+      ok: false,
+      issues: [
+        { path: 'spec.inner.__proto__', message: expect.stringMatching(/never a field name/) },
+      ],
+    });
+  });
+
+  it('says "unknown field" of a constructor key, not what Object.prototype holds', () => {
+    const value = JSON.parse('{"name":"x","inner":{"n":1},"constructor":{}}') as unknown;
+    const result = validate(schema, value);
+    expect(result).toEqual({
+      ok: false,
+      issues: [{ path: 'constructor', message: 'unknown field' }],
+    });
+  });
+
+  it('keeps the reason short whatever the input: long keys are cut, the list is bounded', () => {
+    const value: Record<string, unknown> = { name: 'x', inner: { n: 1 } };
+    for (let i = 0; i < 50; i++) value[`${'k'.repeat(100_000)}${i}`] = 1;
+    const result = validate(schema, value);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const reason = formatIssues(result.issues);
+    expect(reason.length).toBeLessThanOrEqual(4096);
+    expect(result.issues.every((issue) => issue.path.length < 100)).toBe(true);
+  });
+});

@@ -24,6 +24,16 @@ export class ValidationError extends Error {
 /** Issues reported per value at most: enough to fix it, bounded for hostile input. */
 const maxIssues = 20;
 
+/** The longest field name shown in a path, and the longest formatted list of issues. */
+const maxKeyLength = 64;
+const maxReasonLength = 4096;
+
+/**
+ * The key no input may carry: assigning it (as cloning and defaulting do) replaces an object's
+ * prototype instead of adding a field, so the field would vanish from validation but not from use.
+ */
+const prototypeKey = '__proto__';
+
 const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 if (!FormatRegistry.Has('date-time')) {
   FormatRegistry.Set('date-time', (value) => rfc3339.test(value) && !isNaN(Date.parse(value)));
@@ -55,10 +65,14 @@ export function validate<T extends TSchema>(
   value: unknown,
   basePath = '',
 ): { ok: true; value: Static<T> } | { ok: false; issues: ValidationIssue[] } {
+  const issues: ValidationIssue[] = [];
+  collectPrototypeKeys(value, '', issues);
+  if (issues.length > 0) {
+    return { ok: false, issues: issues.map((i) => ({ ...i, path: joinPath(basePath, i.path) })) };
+  }
   const defaulted = withDefaults(schema, value);
   const check = checker(schema);
   if (check.Check(defaulted)) return { ok: true, value: defaulted as Static<T> };
-  const issues: ValidationIssue[] = [];
   const seen = new Set<string>();
   for (const error of check.Errors(defaulted)) {
     const path = joinPath(basePath, pointerToPath(error.path));
@@ -82,9 +96,35 @@ export function parseWith<T extends TSchema>(
   return result.value;
 }
 
-/** `path: message; path: message` */
+/** Reports every own `__proto__` key in a JSON-like value, at most `maxIssues`. */
+function collectPrototypeKeys(value: unknown, path: string, issues: ValidationIssue[]): void {
+  if (issues.length >= maxIssues || value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => collectPrototypeKeys(item, `${path}[${index}]`, issues));
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    const at = pointerToPath(`/${key}`);
+    const child = path ? joinPath(path, at) : at;
+    if (key === prototypeKey) {
+      issues.push({ path: child, message: 'unknown field: __proto__ is never a field name' });
+    } else {
+      collectPrototypeKeys((value as Record<string, unknown>)[key], child, issues);
+    }
+  }
+}
+
+/** `path: message; path: message`, at most `maxReasonLength` characters. */
 export function formatIssues(issues: readonly ValidationIssue[]): string {
-  return issues.map((issue) => `${issue.path || '(root)'}: ${issue.message}`).join('; ');
+  return truncate(
+    issues.map((issue) => `${issue.path || '(root)'}: ${issue.message}`).join('; '),
+    maxReasonLength,
+  );
+}
+
+/** `text` cut to `max` characters, ending with `...` when cut: hostile input stays bounded. */
+export function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
 /** `a.b` + `c[0].d` → `a.b.c[0].d`; either side may be empty or start with a bracket. */
@@ -100,7 +140,7 @@ export function pointerToPath(pointer: string): string {
   return pointer
     .slice(1)
     .split('/')
-    .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((token) => truncate(token.replace(/~1/g, '/').replace(/~0/g, '~'), maxKeyLength))
     .reduce((path, key) => {
       if (/^(0|[1-9][0-9]*)$/.test(key) || !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) {
         return `${path}[${key}]`;

@@ -23,7 +23,21 @@ export const manifestLimits = {
   portsPerService: 16,
   imageLength: 512,
   serviceNameLength: 40,
+  /** Pods of a whole lease (services × replicas): this many, plus podsPerGpu per GPU used. */
+  podsPerLease: 8,
+  podsPerGpu: 8,
+  /** Pods of a whole lease, however many GPUs it uses: node pod slots are not for sale. */
+  maxPodsPerLease: 128,
 } as const;
+
+/**
+ * A port name as Kubernetes accepts it (IANA_SVC_NAME): lower-case letters, digits and single
+ * dashes inside, at most 15 characters, and at least one letter (checked by a rule beside it).
+ */
+export const portNamePattern = '^[a-z0-9]+(-[a-z0-9]+)*$';
+
+/** Names the operator gives unnamed ports (`tcp-8000`); a tenant's port may not take one. */
+export const generatedPortNamePattern = '^(tcp|udp)-[0-9]+$';
 
 /**
  * A container image reference: optional registry host[:port]/, path components, optional tag,
@@ -69,10 +83,13 @@ const Port = Type.Object(
     }),
     name: Type.Optional(
       Type.String({
-        pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
-        patternMessage: 'must be lower-case letters, digits and dashes',
+        pattern: portNamePattern,
+        patternMessage:
+          'must be lower-case letters and digits, with single dashes between them (an IANA service name)',
+        minLength: 1,
         maxLength: 15,
-        description: 'Optional IANA-style port name (lower case, at most 15 characters).',
+        description:
+          'Optional IANA service name of the port: lower case letters, digits and single inner dashes, at least one letter, at most 15 characters; not of the form tcp-<port> or udp-<port>, which unnamed ports get.',
       }),
     ),
     expose: Type.Boolean({
@@ -81,7 +98,22 @@ const Port = Type.Object(
         'True publishes the port outside the lease (reachable from the provider ingress and listed in the lease endpoints); false keeps it to the services of the same lease.',
     }),
   },
-  { additionalProperties: false, description: 'A port of the service.' },
+  {
+    additionalProperties: false,
+    description: 'A port of the service.',
+    'x-kubernetes-validations': [
+      {
+        rule: "!has(self.name) || self.name.matches('[a-z]')",
+        message: 'a port name must contain at least one letter',
+        fieldPath: '.name',
+      },
+      {
+        rule: `!has(self.name) || !self.name.matches('${generatedPortNamePattern}')`,
+        message: 'port names of the form tcp-<port> and udp-<port> are the names unnamed ports get',
+        fieldPath: '.name',
+      },
+    ],
+  },
 );
 
 const ServiceResources = Type.Object(

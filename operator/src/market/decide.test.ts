@@ -1,3 +1,4 @@
+import { defaultWorkloadPolicy } from '../workloads/verify.js';
 import type { GpuNodePool } from '../api/gpunodepool.js';
 import { gpuModelId } from '../chain/identifiers.js';
 import { canonicalManifest, canonicalManifestHash } from '../workloads/canonical.js';
@@ -85,7 +86,12 @@ function decide(overrides: Partial<DecideBidParameters>): ReturnType<typeof deci
   return decideBid({
     order: order(1),
     pools: candidates(pool('h100', h100Model, 8), pool('a100', a100Model, 8)),
-    policy: { enabled: true, maxOutstandingBids: 100, minPricePerSecond: 0n },
+    policy: {
+      enabled: true,
+      maxOutstandingBids: 100,
+      minPricePerSecond: 0n,
+      workloads: defaultWorkloadPolicy,
+    },
     strategy: poolPriceStrategy,
     outstandingBids: 0,
     provider: '0x2222222222222222222222222222222222222222',
@@ -106,6 +112,47 @@ describe('decideBid', () => {
       bid: true,
       pool: 'a100',
       pricePerSecond: 1000n,
+    });
+  });
+
+  it('never bids a GPU pool on an order that buys no GPU', () => {
+    expect(decide({ order: order(0) })).toMatchObject({
+      bid: false,
+      reason: skipReasons.noGpusOrdered,
+    });
+  });
+
+  it('never bids on a manifest that would make the node pull from inside the datacenter', () => {
+    const body = manifest(1, 1, { image: '169.254.169.254/latest/meta-data:1' });
+    expect(decide({ order: order(1, { body }) })).toMatchObject({
+      bid: false,
+      reason: skipReasons.manifestRejected,
+      detail: expect.stringMatching(/services\[0\]\.image: .*IP address/),
+    });
+  });
+
+  it("bids only on images from the Provider's allowed registries when it lists some", () => {
+    const allowOnly = (allowedRegistries: string[]) => ({
+      policy: {
+        enabled: true,
+        maxOutstandingBids: 100,
+        minPricePerSecond: 0n,
+        workloads: { allowedRegistries },
+      },
+    });
+    expect(decide(allowOnly(['ghcr.io']))).toMatchObject({
+      bid: false,
+      detail: expect.stringMatching(/not in the provider's allowed registries/),
+    });
+    expect(decide(allowOnly(['registry.example.com/team']))).toMatchObject({ bid: true });
+  });
+
+  it('never bids on a manifest that sets a variable the GPU runtime reads', () => {
+    const body = manifest(1, 1, { env: [{ name: 'NVIDIA_VISIBLE_DEVICES', value: 'all' }] });
+    expect(decide({ order: order(1, { body }) })).toMatchObject({
+      bid: false,
+      reason: skipReasons.manifestRejected,
+      detail: expect.stringMatching(/env\[0\]\.name: NVIDIA_VISIBLE_DEVICES is read by/),
     });
   });
 
@@ -173,7 +220,14 @@ describe('decideBid', () => {
       reason: skipReasons.priceAboveMax,
     });
     expect(
-      decide({ policy: { enabled: true, maxOutstandingBids: 100, minPricePerSecond: 5000n } }),
+      decide({
+        policy: {
+          enabled: true,
+          maxOutstandingBids: 100,
+          minPricePerSecond: 5000n,
+          workloads: defaultWorkloadPolicy,
+        },
+      }),
     ).toMatchObject({ bid: true, pricePerSecond: 5000n });
   });
 
@@ -208,7 +262,14 @@ describe('decideBid', () => {
 
   it('skips when bidding is off, the bid limit is reached or the deadline passed', () => {
     expect(
-      decide({ policy: { enabled: false, maxOutstandingBids: 100, minPricePerSecond: 0n } }),
+      decide({
+        policy: {
+          enabled: false,
+          maxOutstandingBids: 100,
+          minPricePerSecond: 0n,
+          workloads: defaultWorkloadPolicy,
+        },
+      }),
     ).toMatchObject({
       reason: skipReasons.biddingDisabled,
     });

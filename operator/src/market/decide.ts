@@ -4,7 +4,7 @@ import type { WorkloadManifest } from '../api/workload-manifest.js';
 import { gpuModelId } from '../chain/identifiers.js';
 import { manifestTotals } from '../workloads/totals.js';
 import { parseManifestYaml, ManifestError } from '../workloads/parse.js';
-import { verifyLease } from '../workloads/verify.js';
+import { verifyLease, type WorkloadPolicy } from '../workloads/verify.js';
 import { leaseSpecFor } from './lease-spec.js';
 import type { MarketOrder } from './order.js';
 import { poolPricePerSecond, type PricingStrategy } from './pricing.js';
@@ -19,6 +19,8 @@ export const skipReasons = {
   deadlinePassed: 'deadline_passed',
   /** No pool has the GPU model the order asks for. */
   unknownGpuModel: 'unknown_gpu_model',
+  /** The order buys no GPU: GPU pools serve only leases that buy GPUs. */
+  noGpusOrdered: 'no_gpus_ordered',
   /** The pools with the model have less memory per GPU than the order asks. */
   gpuMemoryTooSmall: 'gpu_memory_too_small',
   /** The manifest does not parse, validate, hash to the order's hash, or fit what was bought. */
@@ -51,6 +53,8 @@ export interface BiddingPolicy {
   readonly maxOutstandingBids: number;
   /** Never bid below this, in token base units per second. */
   readonly minPricePerSecond: bigint;
+  /** What a workload may use (allowed registries): a bid is placed only on what would run. */
+  readonly workloads: WorkloadPolicy;
 }
 
 export interface DecideBidParameters {
@@ -99,9 +103,15 @@ export function decideBid(parameters: DecideBidParameters): BidDecision {
   if (order.biddingDeadline <= now) {
     return skip(skipReasons.deadlinePassed, `bidding closed at ${order.biddingDeadline}`);
   }
+  if (order.resources.gpuCount === 0) {
+    return skip(
+      skipReasons.noGpusOrdered,
+      'the order buys no GPU; GPU pools serve only orders that buy GPUs',
+    );
+  }
   const wanted = order.resources.gpuModel.toLowerCase();
   const sameModel = parameters.pools.filter(
-    ({ pool }) => order.resources.gpuCount === 0 || gpuModelId(pool.spec.gpu.model) === wanted,
+    ({ pool }) => gpuModelId(pool.spec.gpu.model) === wanted,
   );
   if (sameModel.length === 0) {
     return skip(skipReasons.unknownGpuModel, `no pool has the GPU model ${wanted}`);
@@ -173,6 +183,7 @@ function decideForPool(
       pricePerSecond: order.maxPricePerSecond,
     }),
     pool,
+    policy.workloads,
   );
   if (!verified.verified) return skip(skipReasons.manifestRejected, verified.reason);
 

@@ -1,3 +1,4 @@
+import { defaultWorkloadPolicy } from '../workloads/verify.js';
 import type { GpuNodePool } from '../api/gpunodepool.js';
 import type { ChainEvent } from '../chain/events.js';
 import { gpuModelId } from '../chain/identifiers.js';
@@ -143,7 +144,12 @@ function engine(chain: FakeChain): BidEngine {
     marketplace: '0x4444444444444444444444444444444444444444',
     provider: me,
     pools: () => [{ pool }],
-    policy: () => ({ enabled: true, maxOutstandingBids: 10, minPricePerSecond: 0n }),
+    policy: () => ({
+      enabled: true,
+      maxOutstandingBids: 10,
+      minPricePerSecond: 0n,
+      workloads: defaultWorkloadPolicy,
+    }),
     strategy: () => poolPriceStrategy,
   });
 }

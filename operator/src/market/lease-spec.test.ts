@@ -3,7 +3,7 @@ import { gpuModelId } from '../chain/identifiers.js';
 import { canonicalManifestHash } from '../workloads/canonical.js';
 import { corpusPool, validManifest } from '../workloads/corpus.js';
 import { parseManifestYaml } from '../workloads/parse.js';
-import { verifyLease } from '../workloads/verify.js';
+import { defaultWorkloadPolicy, verifyLease } from '../workloads/verify.js';
 import type { ChainLease, LeaseClosing } from './lease-reader.js';
 import { poolPricePerSecond } from './pricing.js';
 import {
@@ -78,49 +78,62 @@ describe('choosePool', () => {
     };
     const price = poolPricePerSecond(listed.spec.prices, wonLease().resources);
     expect(price).not.toBe(poolPricePerSecond(cheap.spec.prices, wonLease().resources));
-    expect(names(choosePool([cheap, listed], wonLease({ pricePerSecond: price })))).toBe('b-h100');
-    expect(names(choosePool([cheap, listed], wonLease({ pricePerSecond: 1n })))).toBe('a-h100');
+    expect(
+      names(
+        choosePool([cheap, listed], wonLease({ pricePerSecond: price }), defaultWorkloadPolicy),
+      ),
+    ).toBe('b-h100');
+    expect(
+      names(choosePool([cheap, listed], wonLease({ pricePerSecond: 1n }), defaultWorkloadPolicy)),
+    ).toBe('a-h100');
   });
 
   it('picks the first pool by name with the lease model, whatever the list order', () => {
     const pools = [pool('h100-b'), pool('a100-a', a100, 40_960), pool('h100-a')];
-    expect(names(choosePool(pools, wonLease()))).toBe('h100-a');
+    expect(names(choosePool(pools, wonLease(), defaultWorkloadPolicy))).toBe('h100-a');
   });
 
   it('skips a pool of the model whose GPUs have too little memory', () => {
     const pools = [pool('h100-b'), pool('h100-a', h100, 40_000)];
-    expect(names(choosePool(pools, wonLease()))).toBe('h100-b');
+    expect(names(choosePool(pools, wonLease(), defaultWorkloadPolicy))).toBe('h100-b');
   });
 
   it('skips pools of another model even when they come first by name', () => {
     const pools = [pool('b-h100'), pool('a-a100', a100, 81_559)];
-    expect(names(choosePool(pools, wonLease()))).toBe('b-h100');
+    expect(names(choosePool(pools, wonLease(), defaultWorkloadPolicy))).toBe('b-h100');
   });
 
   it('is undefined when no pool can run the lease', () => {
-    expect(choosePool([pool('a100', a100, 40_960)], wonLease())).toBeUndefined();
-    expect(choosePool([pool('h100', h100, 40_000)], wonLease())).toBeUndefined();
-    expect(choosePool([], wonLease())).toBeUndefined();
+    expect(
+      choosePool([pool('a100', a100, 40_960)], wonLease(), defaultWorkloadPolicy),
+    ).toBeUndefined();
+    expect(
+      choosePool([pool('h100', h100, 40_000)], wonLease(), defaultWorkloadPolicy),
+    ).toBeUndefined();
+    expect(choosePool([], wonLease(), defaultWorkloadPolicy)).toBeUndefined();
   });
 
   it('is undefined when the manifest needs more than the lease bought', () => {
     const lease = wonLease();
     const small = { ...lease, resources: { ...lease.resources, cpuMillicores: 1000 } };
-    expect(choosePool([pool('h100')], small)).toBeUndefined();
+    expect(choosePool([pool('h100')], small, defaultWorkloadPolicy)).toBeUndefined();
   });
 
-  it('gives a CPU-only order the first pool by name, of any model', () => {
+  it('gives a CPU-only lease no pool: GPU pools serve only leases that buy GPUs', () => {
     const pools = [pool('h100'), pool('a100', a100, 40_960)];
-    const chosen = choosePool(pools, cpuOnlyLease());
-    expect(names(chosen)).toBe('a100');
+    expect(choosePool(pools, cpuOnlyLease(), defaultWorkloadPolicy)).toBeUndefined();
   });
 
   it('returns a pool on which the lease spec verifies', () => {
     const lease = wonLease();
-    const chosen = choosePool([pool('h100-a', h100, 40_000), pool('h100-b')], lease);
+    const chosen = choosePool(
+      [pool('h100-a', h100, 40_000), pool('h100-b')],
+      lease,
+      defaultWorkloadPolicy,
+    );
     expect(chosen).toBeDefined();
     const spec = chainComputeLease(chainLease(), chosen!, lease.manifest, {}).spec;
-    expect(verifyLease(spec, chosen!)).toMatchObject({ verified: true });
+    expect(verifyLease(spec, chosen!, defaultWorkloadPolicy)).toMatchObject({ verified: true });
   });
 });
 
@@ -195,7 +208,7 @@ describe('chainComputeLease', () => {
     expect(lease.spec.manifestHash).toBe(chain.manifestHash.toLowerCase());
   });
 
-  it('names the model of the pool for a CPU-only lease', () => {
+  it('names the model of the pool for a CPU-only lease, which verification refuses', () => {
     const cpu = cpuOnlyLease();
     const made = chainComputeLease(
       chainLease({ resources: cpu.resources, manifestHash: cpu.manifestHash }),
@@ -204,7 +217,9 @@ describe('chainComputeLease', () => {
       {},
     );
     expect(made.spec.resources).toMatchObject({ gpus: 0, gpuModel: a100, gpuMemoryMiB: 0 });
-    expect(verifyLease(made.spec, pool('a100', a100, 40_960))).toMatchObject({ verified: true });
+    expect(verifyLease(made.spec, pool('a100', a100, 40_960), defaultWorkloadPolicy)).toMatchObject(
+      { verified: false, issues: [{ path: 'spec.resources.gpus' }] },
+    );
   });
 });
 

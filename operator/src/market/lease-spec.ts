@@ -5,7 +5,7 @@ import type { GpuNodePool } from '../api/gpunodepool.js';
 import type { WorkloadManifest } from '../api/workload-manifest.js';
 import { gpuModelId, sameAddress } from '../chain/identifiers.js';
 import { computeLeaseName } from '../workloads/names.js';
-import { verifyLease } from '../workloads/verify.js';
+import { verifyLease, type WorkloadPolicy } from '../workloads/verify.js';
 import type { ChainLease, LeaseClosing } from './lease-reader.js';
 import type { OrderResources } from './order.js';
 import { poolPricePerSecond } from './pricing.js';
@@ -64,15 +64,12 @@ export function leaseSpecFor(parameters: LeaseSpecParameters): ComputeLeaseSpec 
 export function choosePool(
   pools: readonly GpuNodePool[],
   lease: Omit<LeaseSpecParameters, 'pool'>,
+  policy: WorkloadPolicy,
 ): GpuNodePool | undefined {
   const fitting = [...pools]
-    .filter(
-      (pool) =>
-        lease.resources.gpuCount === 0 ||
-        gpuModelId(pool.spec.gpu.model) === lease.resources.gpuModel.toLowerCase(),
-    )
+    .filter((pool) => gpuModelId(pool.spec.gpu.model) === lease.resources.gpuModel.toLowerCase())
     .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
-    .filter((pool) => verifyLease(leaseSpecFor({ ...lease, pool }), pool).verified);
+    .filter((pool) => verifyLease(leaseSpecFor({ ...lease, pool }), pool, policy).verified);
   return (
     fitting.find(
       (pool) => poolPricePerSecond(pool.spec.prices, lease.resources) === lease.pricePerSecond,

@@ -10,6 +10,7 @@ import { sameAddress } from '../chain/identifiers.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { computeLeaseName } from '../workloads/names.js';
 import { ManifestError, parseManifestYaml } from '../workloads/parse.js';
+import { defaultWorkloadPolicy, type WorkloadPolicy } from '../workloads/verify.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ChainLease, LeaseReader } from './lease-reader.js';
 import {
@@ -48,6 +49,8 @@ export interface LeaseSyncOptions {
   readonly startBlock: number;
   /** The pool the bid engine chose for an order it won, while it remembers it. */
   readonly poolWon?: (orderId: bigint) => string | undefined;
+  /** The Provider's workload rules now (a pool is chosen only for a lease it would run). */
+  readonly workloadPolicy?: () => WorkloadPolicy;
   readonly logger?: Logger;
 }
 
@@ -224,15 +227,19 @@ export class LeaseSync {
     const pool = object
       ? named(object.spec.pool)
       : (named(this.options.poolWon?.(chain.leaseId)) ??
-        choosePool(pools, {
-          leaseId: chain.leaseId,
-          tenant: chain.tenant,
-          provider: chain.provider,
-          resources: chain.resources,
-          manifest,
-          manifestHash: chain.manifestHash,
-          pricePerSecond: chain.pricePerSecond,
-        }));
+        choosePool(
+          pools,
+          {
+            leaseId: chain.leaseId,
+            tenant: chain.tenant,
+            provider: chain.provider,
+            resources: chain.resources,
+            manifest,
+            manifestHash: chain.manifestHash,
+            pricePerSecond: chain.pricePerSecond,
+          },
+          this.options.workloadPolicy?.() ?? defaultWorkloadPolicy,
+        ));
     if (!pool) {
       log.warn('no pool can run the lease; it is created when one can', {
         gpuModel: chain.resources.gpuModel,

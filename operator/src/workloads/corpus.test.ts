@@ -7,7 +7,7 @@ import {
   validManifest,
 } from './corpus.js';
 import { parseManifestYaml } from './parse.js';
-import { verifyLease } from './verify.js';
+import { defaultWorkloadPolicy, verifyLease } from './verify.js';
 
 describe('the bad-input corpus', () => {
   it('has at least 40 bad leases with distinct names and lease ids', () => {
@@ -21,13 +21,15 @@ describe('the bad-input corpus', () => {
   });
 
   it('starts from a lease that passes, so each case fails for its own reason', () => {
-    expect(verifyLease(validLease().spec, corpusPool)).toMatchObject({ verified: true });
+    expect(verifyLease(validLease().spec, corpusPool, defaultWorkloadPolicy)).toMatchObject({
+      verified: true,
+    });
   });
 
   it.each(badLeaseCorpus.map((c) => [c.name, c] as const))(
     'rejects %s, naming the field',
     (_name, { lease, field }) => {
-      const result = verifyLease(lease.spec, corpusPool);
+      const result = verifyLease(lease.spec, corpusPool, defaultWorkloadPolicy);
       expect(result.verified).toBe(false);
       if (result.verified) return;
       expect(result.issues.map((issue) => issue.path)).toContain(field);
@@ -60,7 +62,7 @@ describe('the bad-input corpus', () => {
 
   it('explains why an isolation-breaking field is refused', () => {
     const privileged = badLeaseCorpus.find((c) => c.name === 'privileged');
-    const result = verifyLease(privileged?.lease.spec, corpusPool);
+    const result = verifyLease(privileged?.lease.spec, corpusPool, defaultWorkloadPolicy);
     expect(result).toMatchObject({
       verified: false,
       reason: expect.stringContaining('privileged containers are never allowed'),

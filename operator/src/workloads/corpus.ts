@@ -297,6 +297,114 @@ const leaseMutations: readonly [string, string, Mutation, { tooLarge?: boolean }
     'spec.manifest.services[0].command[0]',
     (m) => (service(m).command = ['x'.repeat(5000)]),
   ],
+  // GPUs a lease did not buy: variables the GPU runtime reads, and a lease that buys none.
+  [
+    'NVIDIA_VISIBLE_DEVICES=all',
+    'spec.manifest.services[0].env[1].name',
+    (m) =>
+      (service(m).env = [
+        { name: 'MODE', value: 'x' },
+        { name: 'NVIDIA_VISIBLE_DEVICES', value: 'all' },
+      ]),
+  ],
+  [
+    'a lower-case NVIDIA driver capabilities variable',
+    'spec.manifest.services[0].env[0].name',
+    (m) => (service(m).env = [{ name: 'nvidia_driver_capabilities', value: 'all' }]),
+  ],
+  [
+    'the NVIDIA require-check switch',
+    'spec.manifest.services[0].env[0].name',
+    (m) => (service(m).env = [{ name: 'NVIDIA_DISABLE_REQUIRE', value: 'true' }]),
+  ],
+  [
+    'AMD_VISIBLE_DEVICES',
+    'spec.manifest.services[0].env[0].name',
+    (m) => (service(m).env = [{ name: 'AMD_VISIBLE_DEVICES', value: 'all' }]),
+  ],
+  [
+    'a lease that buys no GPU on a GPU pool',
+    'spec.resources.gpus',
+    (m, spec) => {
+      service(m).resources.gpus = 0;
+      (spec.resources as Json).gpus = 0;
+    },
+  ],
+  // The node's image pull as a way into the datacenter.
+  ...(
+    [
+      ['localhost:5000/app:1', 'a loopback registry'],
+      ['127.0.0.1:5000/app:1', 'a loopback IP registry'],
+      ['0x7f.1:5000/app:1', 'a loopback address in inet_aton form'],
+      ['169.254.169.254/latest/meta-data:1', 'the cloud metadata address'],
+      ['10.0.0.5:5000/app:1', 'a private-range registry'],
+      ['registry:5000/app:1', 'a single-label registry'],
+      ['registry.kube-system.svc.cluster.local:5000/app:1', 'a cluster-internal registry'],
+      ['metadata.google.internal/app:1', 'an .internal registry'],
+      ['127.0.0.1.nip.io/app:1', 'a wildcard-DNS name for loopback'],
+      ['app-10-0-0-5.example.com/app:1', 'a name carrying a dashed private address'],
+    ] as const
+  ).map(([image, name]): [string, string, Mutation] => [
+    `an image from ${name}`,
+    'spec.manifest.services[0].image',
+    (m) => (service(m).image = image),
+  ]),
+  // Parser edges: what the API server refuses must be refused before a bid.
+  [
+    'a __proto__ key',
+    'spec.manifest.services[0].__proto__',
+    (m) =>
+      Object.defineProperty(service(m), '__proto__', {
+        value: { privileged: true },
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      }),
+  ],
+  [
+    'a constructor key',
+    'spec.manifest.services[0].constructor',
+    (m) =>
+      Object.defineProperty(service(m), 'constructor', {
+        value: { name: 'x' },
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      }),
+  ],
+  [
+    'a port name of digits only',
+    'spec.manifest.services[0].ports[0].name',
+    (m) => (service(m).ports = [{ port: 8000, name: '8000', expose: true }]),
+  ],
+  [
+    'a port name with a double dash',
+    'spec.manifest.services[0].ports[0].name',
+    (m) => (service(m).ports = [{ port: 8000, name: 'web--ui', expose: true }]),
+  ],
+  [
+    'a port name an unnamed port gets',
+    'spec.manifest.services[0].ports[1].name',
+    (m) =>
+      (service(m).ports = [
+        { port: 80, expose: true },
+        { port: 8000, name: 'tcp-80' },
+      ]),
+  ],
+  [
+    '200 tiny pods on a 2-GPU lease',
+    'spec.manifest.services',
+    (m) => {
+      m.services.push(
+        ...Array.from({ length: 20 }, (_, i) => ({
+          name: `tiny${i}`,
+          image: 'busybox:1.36',
+          replicas: 10,
+          resources: { cpuMillis: 1, memoryMiB: 1, shmMiB: 1, ephemeralStorageMiB: 1 },
+        })),
+      );
+    },
+  ],
   ['an unknown manifest version', 'spec.manifest.version', (m) => (m.version = 'v2')],
   ['an unknown manifest field', 'spec.manifest.extra', (m) => (m.extra = true)],
   ['an unknown spec field', 'spec.debug', (_m, spec) => (spec.debug = true)],

@@ -7,7 +7,7 @@ import type { GpuNodePool } from '../api/gpunodepool.js';
 import type { WorkloadService } from '../api/workload-manifest.js';
 import type { Wire } from '../kube/objects.js';
 import { childMetadata, leaseLabels, quantity, workloadServiceAccountName } from './objects.js';
-import { containerSecurityContext, podSecurityContext } from './security.js';
+import { containerSecurityContext, noGpuEnv, podSecurityContext } from './security.js';
 
 /** Seconds a rollout may take before the Deployment reports ProgressDeadlineExceeded. */
 export const progressDeadlineSeconds = 600;
@@ -44,6 +44,11 @@ export function serviceDeployment(
         ]
       : []),
   ];
+  // A container without GPUs still runs on a GPU node, under the GPU runtime: say "no device".
+  const env = [
+    ...service.env.map(({ name, value }) => ({ name, value })),
+    ...(resources.gpus > 0 ? [] : noGpuEnv.map((variable) => ({ ...variable }))),
+  ];
   const volumeMounts: V1VolumeMount[] = [
     { name: sharedMemory.volume, mountPath: sharedMemory.path },
     ...(service.readOnlyRootFilesystem ? [{ name: scratch.volume, mountPath: scratch.path }] : []),
@@ -77,9 +82,7 @@ export function serviceDeployment(
               image: service.image,
               ...(service.command.length > 0 ? { command: [...service.command] } : {}),
               ...(service.args.length > 0 ? { args: [...service.args] } : {}),
-              ...(service.env.length > 0
-                ? { env: service.env.map(({ name, value }) => ({ name, value })) }
-                : {}),
+              ...(env.length > 0 ? { env } : {}),
               ...(service.ports.length > 0
                 ? {
                     ports: service.ports.map((port) => ({

@@ -267,12 +267,26 @@ describe('desiredObjects', () => {
         name: 'worker',
         image: 'example/worker:1',
         command: ['python', '-m', 'worker'],
-        env: [{ name: 'QUEUE', value: 'redis://queue' }],
+        env: [
+          { name: 'QUEUE', value: 'redis://queue' },
+          { name: 'NVIDIA_VISIBLE_DEVICES', value: 'void' },
+        ],
       });
       expect(apiContainer?.ports).toEqual([
         { containerPort: 8000, protocol: 'TCP' },
         { containerPort: 9090, protocol: 'TCP', name: 'metrics' },
       ]);
+    });
+
+    it('tells the GPU runtime "no device" only in containers that bought no GPU', () => {
+      // A CUDA base image sets NVIDIA_VISIBLE_DEVICES=all itself; the pod's value overrides it.
+      expect(worker?.spec?.template.spec?.containers[0]?.env).toContainEqual({
+        name: 'NVIDIA_VISIBLE_DEVICES',
+        value: 'void',
+      });
+      expect(apiContainer?.env ?? []).not.toContainEqual(
+        expect.objectContaining({ name: 'NVIDIA_VISIBLE_DEVICES' }),
+      );
     });
 
     it('selects its pods by service and replaces them without surging past the quota', () => {

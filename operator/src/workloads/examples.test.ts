@@ -10,7 +10,7 @@ import { ProviderSpec } from '../api/provider.js';
 import { validate } from '../api/validate.js';
 import { canonicalManifestHash } from './canonical.js';
 import { parseManifestYaml } from './parse.js';
-import { verifyLease } from './verify.js';
+import { defaultWorkloadPolicy, verifyLease } from './verify.js';
 
 const examples = resolve(dirname(fileURLToPath(import.meta.url)), '../../../examples');
 const read = (path: string) => readFileSync(join(examples, path), 'utf8');
@@ -24,7 +24,7 @@ describe.each([
   const pool = load<GpuNodePool>(poolFile);
 
   it(`verifies against examples/${poolFile}`, () => {
-    expect(verifyLease(lease.spec, pool)).toMatchObject({ verified: true });
+    expect(verifyLease(lease.spec, pool, defaultWorkloadPolicy)).toMatchObject({ verified: true });
   });
 
   it(`carries examples/${workloadFile} and its hash`, () => {

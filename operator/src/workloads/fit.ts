@@ -43,13 +43,23 @@ export function checkManifestFitsResources(
   });
 }
 
-/** Checks that the GPUs bought are what the pool has. */
+/**
+ * Checks that the GPUs bought are what the pool has. A lease that buys no GPU is not served on a
+ * GPU pool: its containers would run on GPU nodes, under the GPU runtime, next to GPUs it did
+ * not pay for.
+ */
 export function checkLeaseFitsPool(
   resources: LeaseResources,
   pool: GpuNodePoolSpec,
   resourcesPath = 'spec.resources',
 ): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
+  if (resources.gpus === 0) {
+    issues.push({
+      path: `${resourcesPath}.gpus`,
+      message: `the lease buys no GPU; GPU pools serve only leases that buy GPUs (CPU-only workloads are not run on GPU nodes)`,
+    });
+  }
   const bought = normalizeGpuModel(resources.gpuModel);
   const offered = normalizeGpuModel(pool.gpu.model);
   if (resources.gpus > 0 && bought !== offered) {

@@ -3,7 +3,7 @@
 // keys, YAML 1.2 core types only; then the same validation as a ComputeLease manifest.
 import yaml from 'js-yaml';
 import type { WorkloadManifest } from '../api/workload-manifest.js';
-import { ValidationError, type ValidationIssue } from '../api/validate.js';
+import { truncate, ValidationError, type ValidationIssue } from '../api/validate.js';
 import { validateManifest } from './validate-manifest.js';
 
 /** Largest manifest file accepted, in bytes: it travels in calldata and into etcd. */
@@ -56,6 +56,9 @@ function loadYaml(text: string): unknown {
     } as yaml.LoadOptions);
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new ManifestError([{ path: '', message: `not valid YAML: ${message}` }]);
+    // The parser quotes the input (a tag, a key) in its message: keep a hostile one short.
+    throw new ManifestError([
+      { path: '', message: `not valid YAML: ${truncate(message ?? '', 200)}` },
+    ]);
   }
 }

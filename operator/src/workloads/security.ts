@@ -1,6 +1,6 @@
 // The security settings every workload gets, and why manifest fields that would weaken them are
 // refused. These satisfy Pod Security "restricted", which the lease namespace also enforces.
-import type { V1PodSecurityContext, V1SecurityContext } from '@kubernetes/client-node';
+import type { V1EnvVar, V1PodSecurityContext, V1SecurityContext } from '@kubernetes/client-node';
 
 /** Pod-level settings: non-root, the runtime's default seccomp profile. */
 export function podSecurityContext(runAsUser: number): V1PodSecurityContext {
@@ -51,3 +51,30 @@ export const forbiddenFieldReasons: Readonly<Record<string, string>> = {
   runtimeClassName: 'the runtime class comes from the lease pool',
   initContainers: 'init containers are not supported; run setup in the service command',
 };
+
+/**
+ * Environment variables a GPU container runtime reads to decide which devices and driver
+ * features it injects, overriding what the device plugin allocated: a tenant setting one could
+ * see GPUs it did not buy. Matched without regard to case.
+ */
+const gpuRuntimeEnvNames: readonly { readonly pattern: RegExp; readonly runtime: string }[] = [
+  // NVIDIA_VISIBLE_DEVICES, NVIDIA_DRIVER_CAPABILITIES, NVIDIA_MIG_*, NVIDIA_REQUIRE_*, ...
+  { pattern: /^NVIDIA_/i, runtime: 'the NVIDIA container runtime' },
+  { pattern: /^AMD_VISIBLE_DEVICES$/i, runtime: 'the AMD container runtime' },
+  { pattern: /^HABANA_VISIBLE_/i, runtime: 'the Habana container runtime' },
+  { pattern: /^AWS_NEURON_VISIBLE_DEVICES$/i, runtime: 'the AWS Neuron OCI hook' },
+];
+
+/** Why an environment variable name is refused in a manifest, if it is. */
+export function gpuRuntimeEnvReason(name: string): string | undefined {
+  const match = gpuRuntimeEnvNames.find(({ pattern }) => pattern.test(name));
+  return match
+    ? `${name} is read by ${match.runtime} to choose the devices a container gets; GPUs come only from resources.gpus`
+    : undefined;
+}
+
+/**
+ * The environment of a container that bought no GPU: the NVIDIA runtime's "no device" value,
+ * so that a CUDA base image's own NVIDIA_VISIBLE_DEVICES=all exposes nothing on a GPU node.
+ */
+export const noGpuEnv: readonly V1EnvVar[] = [{ name: 'NVIDIA_VISIBLE_DEVICES', value: 'void' }];

@@ -1,8 +1,13 @@
 // A manifest is valid when it matches the schema and its lists have no duplicate keys (the API
 // server enforces the same on ComputeLease.spec.manifest through list-map keys).
-import { WorkloadManifest } from '../api/workload-manifest.js';
+import {
+  generatedPortNamePattern,
+  manifestLimits,
+  WorkloadManifest,
+} from '../api/workload-manifest.js';
 import { joinPath, validate, type ValidationIssue } from '../api/validate.js';
-import { forbiddenFieldReasons } from './security.js';
+import { forbiddenFieldReasons, gpuRuntimeEnvReason } from './security.js';
+import { manifestTotals } from './totals.js';
 
 export type ValidateManifestReturnType =
   { ok: true; manifest: WorkloadManifest } | { ok: false; issues: ValidationIssue[] };
@@ -20,6 +25,9 @@ export function validateManifest(value: unknown, basePath = ''): ValidateManifes
   const issues = [
     ...duplicateKeys(result.value, basePath),
     ...sharedMemoryIssues(result.value, basePath),
+    ...portNameIssues(result.value, basePath),
+    ...gpuRuntimeEnvIssues(result.value, basePath),
+    ...podCountIssues(result.value, basePath),
   ];
   return issues.length > 0 ? { ok: false, issues } : { ok: true, manifest: result.value };
 }
@@ -28,7 +36,8 @@ export function validateManifest(value: unknown, basePath = ''): ValidateManifes
 export function explainForbiddenField(issue: ValidationIssue): ValidationIssue {
   if (issue.message !== 'unknown field') return issue;
   const field = /(?:^|\.)([A-Za-z]+)$/.exec(issue.path)?.[1];
-  const reason = field ? forbiddenFieldReasons[field] : undefined;
+  const reason =
+    field && Object.hasOwn(forbiddenFieldReasons, field) ? forbiddenFieldReasons[field] : undefined;
   return reason ? { path: issue.path, message: `unknown field: ${reason}` } : issue;
 }
 
@@ -60,6 +69,60 @@ function sharedMemoryIssues(manifest: WorkloadManifest, basePath: string): Valid
         ]
       : [],
   );
+}
+
+/** The CRD's CEL rules on port names: at least one letter, never a generated name. */
+function portNameIssues(manifest: WorkloadManifest, basePath: string): ValidationIssue[] {
+  const generated = new RegExp(generatedPortNamePattern);
+  return manifest.services.flatMap((service, s) =>
+    service.ports.flatMap(({ name }, p) => {
+      const path = joinPath(basePath, `services[${s}].ports[${p}].name`);
+      if (name === undefined) return [];
+      if (!/[a-z]/.test(name)) {
+        return [{ path, message: `${JSON.stringify(name)} must contain at least one letter` }];
+      }
+      if (generated.test(name)) {
+        return [
+          {
+            path,
+            message: `${JSON.stringify(name)} has the form tcp-<port> or udp-<port>, the names unnamed ports get; choose another`,
+          },
+        ];
+      }
+      return [];
+    }),
+  );
+}
+
+/** Variables a GPU runtime reads would override the GPUs the device plugin allocated. */
+function gpuRuntimeEnvIssues(manifest: WorkloadManifest, basePath: string): ValidationIssue[] {
+  return manifest.services.flatMap((service, s) =>
+    service.env.flatMap(({ name }, e) => {
+      const reason = gpuRuntimeEnvReason(name);
+      return reason
+        ? [{ path: joinPath(basePath, `services[${s}].env[${e}].name`), message: reason }]
+        : [];
+    }),
+  );
+}
+
+/** The most pods a manifest using `gpus` GPUs in all may run. */
+export function maxPodsFor(gpus: number): number {
+  const { podsPerLease, podsPerGpu, maxPodsPerLease } = manifestLimits;
+  return Math.min(maxPodsPerLease, podsPerLease + podsPerGpu * gpus);
+}
+
+/** Pod slots on the pool's nodes are not priced: a lease may not fill them with tiny pods. */
+function podCountIssues(manifest: WorkloadManifest, basePath: string): ValidationIssue[] {
+  const { replicas, gpus } = manifestTotals(manifest);
+  const max = maxPodsFor(gpus);
+  if (replicas <= max) return [];
+  return [
+    {
+      path: joinPath(basePath, 'services'),
+      message: `the services run ${replicas} pods (replicas included); a workload using ${gpus} GPUs may run at most ${max} (${manifestLimits.podsPerLease} plus ${manifestLimits.podsPerGpu} per GPU, at most ${manifestLimits.maxPodsPerLease})`,
+    },
+  ];
 }
 
 function duplicates<T>(

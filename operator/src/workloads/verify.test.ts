@@ -4,7 +4,7 @@ import { waitForCapacityReason } from './capacity.js';
 import { corpusPool, validLease, validManifest } from './corpus.js';
 import { checkLeaseFitsPool, checkManifestFitsResources } from './fit.js';
 import { validateManifest } from './validate-manifest.js';
-import { verifyLease } from './verify.js';
+import { defaultWorkloadPolicy, verifyLease } from './verify.js';
 
 function manifest(value: unknown = validManifest()): WorkloadManifest {
   const result = validateManifest(value);
@@ -14,7 +14,7 @@ function manifest(value: unknown = validManifest()): WorkloadManifest {
 
 describe('verifyLease', () => {
   it('returns the defaulted spec and manifest of a good lease', () => {
-    const result = verifyLease(validLease().spec, corpusPool);
+    const result = verifyLease(validLease().spec, corpusPool, defaultWorkloadPolicy);
     expect(result.verified).toBe(true);
     if (result.verified) {
       expect(result.manifest.services[0]?.replicas).toBe(1);
@@ -25,7 +25,7 @@ describe('verifyLease', () => {
   it('matches GPU models however they are written', () => {
     const lease = validLease();
     lease.spec.resources.gpuModel = ' nvidia h100_80gb hbm3 ';
-    expect(verifyLease(lease.spec, corpusPool).verified).toBe(true);
+    expect(verifyLease(lease.spec, corpusPool, defaultWorkloadPolicy).verified).toBe(true);
   });
 
   it('reports every misfit at once', () => {
@@ -36,7 +36,7 @@ describe('verifyLease', () => {
       cpuMillis: 1000,
       gpuModel: 'AMD-MI300X',
     };
-    const result = verifyLease(lease.spec, corpusPool);
+    const result = verifyLease(lease.spec, corpusPool, defaultWorkloadPolicy);
     expect(result.verified).toBe(false);
     if (!result.verified) {
       expect(result.issues.map((issue) => issue.path)).toEqual([
@@ -53,7 +53,7 @@ describe('verifyLease', () => {
       { length: 40 },
       () => ({ name: 'x'.repeat(5000) }),
     );
-    const result = verifyLease(lease.spec, corpusPool);
+    const result = verifyLease(lease.spec, corpusPool, defaultWorkloadPolicy);
     expect(result.verified).toBe(false);
     if (!result.verified) expect(result.reason.length).toBeLessThanOrEqual(4096);
   });
@@ -87,9 +87,11 @@ describe('checkManifestFitsResources', () => {
 });
 
 describe('checkLeaseFitsPool', () => {
-  it('ignores the GPU model of a CPU-only lease', () => {
+  it('refuses a lease that buys no GPU: GPU pools serve only leases that buy GPUs', () => {
     const resources = { ...validLease().spec.resources, gpus: 0, gpuModel: 'none' };
-    expect(checkLeaseFitsPool(resources, corpusPool.spec)).toEqual([]);
+    expect(checkLeaseFitsPool(resources, corpusPool.spec)).toEqual([
+      { path: 'spec.resources.gpus', message: expect.stringMatching(/buys no GPU/) },
+    ]);
   });
 });
 

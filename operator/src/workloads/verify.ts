@@ -7,10 +7,17 @@ import { formatIssues, validate, type ValidationIssue } from '../api/validate.js
 import type { WorkloadManifest } from '../api/workload-manifest.js';
 import { canonicalManifestHash } from './canonical.js';
 import { checkLeaseFitsPool, checkManifestFitsResources } from './fit.js';
+import { imageRegistryRefusal } from './image-registry.js';
 import { explainForbiddenField, validateManifest } from './validate-manifest.js';
 
-/** The longest reason kept (it goes into the lease status message and an Event). */
-const maxReasonLength = 4096;
+/** What the Provider allows a workload beyond the fixed rules (Provider.spec.tenantIsolation). */
+export interface WorkloadPolicy {
+  /** Registries images may come from; empty: any public registry (see image-registry.ts). */
+  readonly allowedRegistries: readonly string[];
+}
+
+/** The policy of a cluster whose Provider says nothing: public registries only. */
+export const defaultWorkloadPolicy: WorkloadPolicy = { allowedRegistries: [] };
 
 export type VerifyLeaseReturnType =
   | { verified: true; spec: ComputeLeaseSpec; manifest: WorkloadManifest }
@@ -22,11 +29,16 @@ export type VerifyLeaseReturnType =
  *
  * @param leaseSpec `ComputeLease.spec` as read from the API (or built by the chain follower).
  * @param pool the GpuNodePool named by `spec.pool`; the caller decides what a missing pool means.
+ * @param policy the Provider's workload policy (allowed registries).
  * @example
- * const result = verifyLease(lease.spec, pool);
+ * const result = verifyLease(lease.spec, pool, defaultWorkloadPolicy);
  * if (!result.verified) setRejected(lease, result.reason);
  */
-export function verifyLease(leaseSpec: unknown, pool: GpuNodePool): VerifyLeaseReturnType {
+export function verifyLease(
+  leaseSpec: unknown,
+  pool: GpuNodePool,
+  policy: WorkloadPolicy,
+): VerifyLeaseReturnType {
   const checked = validate(ComputeLeaseSpec, leaseSpec, 'spec');
   if (!checked.ok) return rejected(checked.issues.map(explainForbiddenField));
   const spec = checked.value;
@@ -50,16 +62,25 @@ export function verifyLease(leaseSpec: unknown, pool: GpuNodePool): VerifyLeaseR
       : [{ path: 'spec.pool', message: `is ${spec.pool}, not the pool ${pool.metadata.name}` }]),
     ...checkManifestFitsResources(manifest.manifest, spec.resources),
     ...checkLeaseFitsPool(spec.resources, pool.spec),
+    ...checkImageRegistries(manifest.manifest, policy),
   ];
   if (issues.length > 0) return rejected(issues);
   return { verified: true, spec, manifest: manifest.manifest };
 }
 
+function checkImageRegistries(
+  manifest: WorkloadManifest,
+  policy: WorkloadPolicy,
+): ValidationIssue[] {
+  return manifest.services.flatMap(({ image }, index) => {
+    const refusal = imageRegistryRefusal(image, policy.allowedRegistries);
+    return refusal
+      ? [{ path: `spec.manifest.services[${index}].image`, message: `${image} ${refusal}` }]
+      : [];
+  });
+}
+
 function rejected(issues: ValidationIssue[]): VerifyLeaseReturnType {
-  const reason = formatIssues(issues);
-  return {
-    verified: false,
-    issues,
-    reason: reason.length > maxReasonLength ? `${reason.slice(0, maxReasonLength - 3)}...` : reason,
-  };
+  // formatIssues bounds the reason: it goes into the lease status message, an Event and the log.
+  return { verified: false, issues, reason: formatIssues(issues) };
 }

@@ -13,7 +13,7 @@ import {
 import { apiGroup, apiVersionName } from '../../../operator/src/api/constants.js';
 import { customResourceKinds } from '../../../operator/src/api/crds.js';
 import { badLeaseCorpus, corpusPool, validLease } from '../../../operator/src/workloads/corpus.js';
-import { verifyLease } from '../../../operator/src/workloads/verify.js';
+import { defaultWorkloadPolicy, verifyLease } from '../../../operator/src/workloads/verify.js';
 import { adminKubeConfig, stack } from '../../harness/stack.js';
 import { repoRoot, toolPath } from '../../stack/paths.js';
 
@@ -185,7 +185,7 @@ describe('custom resource definitions', () => {
       };
       expect(stored.spec.manifest.services[0]).toMatchObject({ replicas: 1, runAsUser: 65532 });
       const pool = { ...corpusPool, metadata: { name: poolName } };
-      expect(verifyLease(stored.spec, pool)).toMatchObject({ verified: true });
+      expect(verifyLease(stored.spec, pool, defaultWorkloadPolicy)).toMatchObject({ verified: true });
     });
 
     it('show their printer columns', () => {
@@ -277,7 +277,7 @@ describe('custom resource definitions', () => {
         expect(message.includes(field) || message.includes(`${listItem}: Duplicate value`)).toBe(true);
         return;
       }
-      const verification = verifyLease(lease.spec, corpusPool);
+      const verification = verifyLease(lease.spec, corpusPool, defaultWorkloadPolicy);
       expect(verification.verified).toBe(false);
       if (!verification.verified) expect(verification.issues.map((i) => i.path)).toContain(field);
     }, slow);

@@ -4,6 +4,7 @@ import { chainSource, leaseSourceLabel } from '../../market/lease-spec.js';
 import { corpusPool, validLease } from '../../workloads/corpus.js';
 import { chainVerifier, type ChainLeaseSource } from './chain-verifier.js';
 import { clusterVerifier, type Verification, type Verifier } from './verifier.js';
+import { defaultWorkloadPolicy } from '../../workloads/verify.js';
 
 const handApplied = validLease('lease-5', 5);
 const { tenant, provider, manifestHash } = handApplied.spec;
@@ -93,7 +94,7 @@ describe('chainVerifier', () => {
   it('verifies a lease active on chain for this provider and tenant with the same hash', async () => {
     const source = new FakeSource();
     const { verifier, asked } = verifierWith(source);
-    const result = await verifier.verify(handApplied, corpusPool);
+    const result = await verifier.verify(handApplied, corpusPool, defaultWorkloadPolicy);
     expect(result).toMatchObject({ verified: true });
     expect(asked).toEqual([provider]);
     expect(source.reads).toEqual([{ leaseId: 5n, maxAgeMs: 5000 }]);
@@ -101,26 +102,28 @@ describe('chainVerifier', () => {
 
   it('composes after the real cluster verifier', async () => {
     const { verifier } = verifierWith(new FakeSource(), undefined, clusterVerifier());
-    expect(await verifier.verify(handApplied, corpusPool)).toMatchObject({ verified: true });
+    expect(await verifier.verify(handApplied, corpusPool, defaultWorkloadPolicy)).toMatchObject({
+      verified: true,
+    });
   });
 
   it('rejects a lease that does not exist on chain', async () => {
     const { verifier } = verifierWith(new FakeSource(chainLease({ exists: false })));
-    const result = await verifier.verify(handApplied, corpusPool);
+    const result = await verifier.verify(handApplied, corpusPool, defaultWorkloadPolicy);
     expect(result).toMatchObject({ verified: false });
     expect(reasonOf(result)).toMatch(/^spec\.leaseId: there is no lease 5 on chain/);
   });
 
   it('rejects a lease won by another provider', async () => {
     const { verifier } = verifierWith(new FakeSource(chainLease({ provider: stranger })));
-    const result = await verifier.verify(chainMade, corpusPool);
+    const result = await verifier.verify(chainMade, corpusPool, defaultWorkloadPolicy);
     expect(result).toMatchObject({ verified: false });
     expect(reasonOf(result)).toContain(`won by ${stranger}`);
   });
 
   it('rejects a lease paid by another tenant', async () => {
     const { verifier } = verifierWith(new FakeSource(chainLease({ tenant: stranger })));
-    const result = await verifier.verify(chainMade, corpusPool);
+    const result = await verifier.verify(chainMade, corpusPool, defaultWorkloadPolicy);
     expect(result).toMatchObject({ verified: false });
     expect(reasonOf(result)).toMatch(/^spec\.tenant: lease 5 is paid by 0x9999/);
   });
@@ -128,14 +131,14 @@ describe('chainVerifier', () => {
   it('rejects a hand-applied lease whose hash is not the one on chain', async () => {
     const other = `0x${'ef'.repeat(32)}`;
     const { verifier } = verifierWith(new FakeSource(chainLease({ manifestHash: other })));
-    const result = await verifier.verify(handApplied, corpusPool);
+    const result = await verifier.verify(handApplied, corpusPool, defaultWorkloadPolicy);
     expect(result).toMatchObject({ verified: false });
     expect(reasonOf(result)).toMatch(/^spec\.manifestHash: .* on chain \(0xefef/);
   });
 
   it('rejects a hand-applied lease that closed on chain', async () => {
     const { verifier } = verifierWith(new FakeSource(chainLease({ active: false })));
-    const result = await verifier.verify(handApplied, corpusPool);
+    const result = await verifier.verify(handApplied, corpusPool, defaultWorkloadPolicy);
     expect(result).toEqual({
       verified: false,
       reason: 'spec.leaseId: lease 5 is closed on chain',
@@ -144,39 +147,43 @@ describe('chainVerifier', () => {
 
   it('leaves a chain-made lease that closed on chain to the lease sync', async () => {
     const { verifier } = verifierWith(new FakeSource(chainLease({ active: false })));
-    const result = await verifier.verify(chainMade, corpusPool);
+    const result = await verifier.verify(chainMade, corpusPool, defaultWorkloadPolicy);
     expect(reasonOf(result)).toMatch(/^undecided: lease 5 closed on chain/);
   });
 
   it('leaves a chain-made lease whose manifest changed on chain to the lease sync', async () => {
     const other = `0x${'ef'.repeat(32)}`;
     const { verifier } = verifierWith(new FakeSource(chainLease({ manifestHash: other })));
-    const result = await verifier.verify(chainMade, corpusPool);
+    const result = await verifier.verify(chainMade, corpusPool, defaultWorkloadPolicy);
     expect(reasonOf(result)).toMatch(/^undecided: the manifest of lease 5 changed on chain/);
   });
 
   it('still rejects a chain-made lease of another provider or tenant', async () => {
     for (const patch of [{ provider: stranger }, { tenant: stranger }, { exists: false }]) {
       const { verifier } = verifierWith(new FakeSource(chainLease(patch)));
-      expect(await verifier.verify(chainMade, corpusPool)).toMatchObject({ verified: false });
+      expect(await verifier.verify(chainMade, corpusPool, defaultWorkloadPolicy)).toMatchObject({
+        verified: false,
+      });
     }
   });
 
   it('is undecided without a source while not every Provider is loaded', async () => {
     const { verifier } = verifierWith(undefined, { addresses: [stranger], allLoaded: false });
-    const result = await verifier.verify(handApplied, corpusPool);
+    const result = await verifier.verify(handApplied, corpusPool, defaultWorkloadPolicy);
     expect(reasonOf(result)).toMatch(/^undecided: no Provider of this cluster is connected/);
   });
 
   it('is undecided without a source when there is no Provider yet', async () => {
     const { verifier } = verifierWith(undefined, { addresses: [], allLoaded: true });
-    expect(await verifier.verify(handApplied, corpusPool)).toHaveProperty('undecided');
+    expect(await verifier.verify(handApplied, corpusPool, defaultWorkloadPolicy)).toHaveProperty(
+      'undecided',
+    );
   });
 
   it('rejects a lease of a provider that is none of the loaded Providers', async () => {
     const third = '0x8888888888888888888888888888888888888888';
     const { verifier } = verifierWith(undefined, { addresses: [stranger, third], allLoaded: true });
-    const result = await verifier.verify(handApplied, corpusPool);
+    const result = await verifier.verify(handApplied, corpusPool, defaultWorkloadPolicy);
     expect(result).toEqual({
       verified: false,
       reason: `spec.provider: ${provider} is not a provider of this cluster (${stranger}, ${third})`,
@@ -186,9 +193,13 @@ describe('chainVerifier', () => {
   it('decides from the last known lease when the chain cannot be read', async () => {
     const down = new Error('connect ECONNREFUSED 127.0.0.1:8545');
     const keeps = verifierWith(new FakeSource(undefined, down, chainLease()));
-    expect(await keeps.verifier.verify(handApplied, corpusPool)).toMatchObject({ verified: true });
+    expect(
+      await keeps.verifier.verify(handApplied, corpusPool, defaultWorkloadPolicy),
+    ).toMatchObject({ verified: true });
     const closed = verifierWith(new FakeSource(undefined, down, chainLease({ active: false })));
-    expect(await closed.verifier.verify(handApplied, corpusPool)).toMatchObject({
+    expect(
+      await closed.verifier.verify(handApplied, corpusPool, defaultWorkloadPolicy),
+    ).toMatchObject({
       verified: false,
     });
   });
@@ -196,7 +207,7 @@ describe('chainVerifier', () => {
   it('is undecided with the error when the chain cannot be read and no lease is known', async () => {
     const source = new FakeSource(undefined, new Error('connect ECONNREFUSED 127.0.0.1:8545'));
     const { verifier } = verifierWith(source);
-    const result = await verifier.verify(handApplied, corpusPool);
+    const result = await verifier.verify(handApplied, corpusPool, defaultWorkloadPolicy);
     expect(reasonOf(result)).toMatch(/^undecided: the chain cannot be read now: /);
     expect(reasonOf(result)).toContain('ECONNREFUSED');
   });
@@ -209,8 +220,8 @@ describe('chainVerifier', () => {
     const undecided: Verifier = { verify: async () => ({ undecided: 'pool missing' }) };
     for (const cluster of [rejecting, undecided]) {
       const { verifier, asked } = verifierWith(source, undefined, cluster);
-      expect(await verifier.verify(handApplied, corpusPool)).toEqual(
-        await cluster.verify(handApplied, corpusPool),
+      expect(await verifier.verify(handApplied, corpusPool, defaultWorkloadPolicy)).toEqual(
+        await cluster.verify(handApplied, corpusPool, defaultWorkloadPolicy),
       );
       expect(asked).toEqual([]);
     }

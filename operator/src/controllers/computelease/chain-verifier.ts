@@ -35,8 +35,8 @@ export interface ChainVerifierOptions {
 export function chainVerifier(options: ChainVerifierOptions): Verifier {
   const maxAgeMs = options.maxAgeMs ?? 15_000;
   return {
-    async verify(lease, pool) {
-      const local = await options.cluster.verify(lease, pool);
+    async verify(lease, pool, policy) {
+      const local = await options.cluster.verify(lease, pool, policy);
       if ('undecided' in local || !local.verified) return local;
       const { provider, leaseId } = lease.spec;
       const source = options.sourceOf(provider);

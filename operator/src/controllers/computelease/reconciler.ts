@@ -27,7 +27,9 @@ import {
 } from '../../workloads/desired-objects.js';
 import { leaseNamespaceName } from '../../workloads/names.js';
 import { manifestTotals } from '../../workloads/totals.js';
+import type { WorkloadPolicy } from '../../workloads/verify.js';
 import { podRequest } from '../gpunodepool/pool-status.js';
+import { workloadPolicy } from '../provider/policy.js';
 import { indexes, poolNodesAndPods } from '../indexes.js';
 import { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../kinds.js';
 import { holdsDesired, jsonEqual } from '../semantic.js';
@@ -101,7 +103,8 @@ export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): 
       return;
     }
     const log = context.log.child({ leaseId: lease.spec.leaseId, orderId: lease.spec.orderId });
-    const scope = await gather(lease, cache, options.verifier);
+    const isolation = isolationPolicy(cache, options.ingressNamespace);
+    const scope = await gather(lease, cache, options.verifier, workloadPolicy(isolation));
     const outcome: Outcome = { namespace: observedNamespace(scope.namespaceState) };
     try {
       if (lease.spec.closeRequested || scope.verification?.verified === false) {
@@ -116,7 +119,7 @@ export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): 
       } else if (scope.verification?.verified) {
         await deploy(scope, scope.pool, scope.verification.manifest, context, outcome, {
           admitted,
-          isolation: isolationPolicy(cache, options.ingressNamespace),
+          isolation,
         });
       }
     } catch (error) {
@@ -140,11 +143,12 @@ async function gather(
   lease: ComputeLease,
   cache: InformerCache,
   verifier: Verifier,
+  policy: WorkloadPolicy,
 ): Promise<Scope> {
   const namespace = leaseNamespaceName(lease.spec.leaseId);
   const state = namespaceState(cache, lease, namespace);
   const pool = cache.get(GpuNodePoolKind, lease.spec.pool);
-  const answer = pool ? await verifier.verify(lease, pool) : undefined;
+  const answer = pool ? await verifier.verify(lease, pool, policy) : undefined;
   const undecided = answer && 'undecided' in answer ? answer.undecided : undefined;
   let verification = answer && !('undecided' in answer) ? answer : undefined;
   if (state.state === 'foreign' && !state.terminating) {

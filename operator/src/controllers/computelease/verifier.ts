@@ -5,7 +5,7 @@
 import type { ComputeLease } from '../../api/computelease.js';
 import type { GpuNodePool } from '../../api/gpunodepool.js';
 import type { WorkloadManifest } from '../../api/workload-manifest.js';
-import { verifyLease } from '../../workloads/verify.js';
+import { verifyLease, type WorkloadPolicy } from '../../workloads/verify.js';
 
 /** The answer of a Verifier: deployable (with the validated, defaulted manifest) or not, and why. */
 export type Verification =
@@ -26,7 +26,11 @@ export interface Undecided {
 
 /** Decides whether a lease may run on its pool. Deterministic for the same inputs. */
 export interface Verifier {
-  verify(lease: ComputeLease, pool: GpuNodePool): Promise<Verification | Undecided>;
+  verify(
+    lease: ComputeLease,
+    pool: GpuNodePool,
+    policy: WorkloadPolicy,
+  ): Promise<Verification | Undecided>;
 }
 
 /**
@@ -36,8 +40,8 @@ export interface Verifier {
  */
 export function clusterVerifier(): Verifier {
   return {
-    verify: async (lease, pool) => {
-      const result = verifyLease(lease.spec, pool);
+    verify: async (lease, pool, policy) => {
+      const result = verifyLease(lease.spec, pool, policy);
       return result.verified
         ? { verified: true, manifest: result.manifest }
         : { verified: false, reason: result.reason };

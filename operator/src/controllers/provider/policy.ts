@@ -7,9 +7,15 @@ import {
   type PricingStrategy,
 } from '../../market/pricing.js';
 import type { SettlementPolicy } from '../../market/settlement-status.js';
+import { defaultWorkloadPolicy, type WorkloadPolicy } from '../../workloads/verify.js';
 
 /** No Provider (deleted meanwhile): bid on nothing. */
-const noBidding: BiddingPolicy = { enabled: false, maxOutstandingBids: 0, minPricePerSecond: 0n };
+const noBidding: BiddingPolicy = {
+  enabled: false,
+  maxOutstandingBids: 0,
+  minPricePerSecond: 0n,
+  workloads: defaultWorkloadPolicy,
+};
 
 export function biddingPolicy(provider: Provider | undefined): BiddingPolicy {
   const bidding = provider?.spec.bidding;
@@ -18,6 +24,16 @@ export function biddingPolicy(provider: Provider | undefined): BiddingPolicy {
     enabled: bidding.enabled,
     maxOutstandingBids: bidding.maxOutstandingBids,
     minPricePerSecond: BigInt(bidding.minPricePerSecond),
+    workloads: workloadPolicy(provider.spec.tenantIsolation),
+  };
+}
+
+/** The workload rules a Provider's isolation policy adds (absent fields: the defaults). */
+export function workloadPolicy(
+  isolation: { allowedRegistries?: readonly string[] } | undefined,
+): WorkloadPolicy {
+  return {
+    allowedRegistries: isolation?.allowedRegistries ?? defaultWorkloadPolicy.allowedRegistries,
   };
 }
 

@@ -112,6 +112,7 @@ export class ChainSession {
       provider: wallet.address,
       startBlock: chain.startBlock,
       poolWon: (orderId) => this.engine?.poolWon(orderId),
+      workloadPolicy: () => options.policy().workloads,
       logger,
     });
   }
