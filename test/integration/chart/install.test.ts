@@ -3,7 +3,10 @@
 // chart's ClusterRole fails here) registers the provider on the stack's chain, bids on a tenant's
 // order and takes the lease it wins to Running; re-applying the release changes nothing; `helm
 // upgrade` of one price patches that pool only; `helm uninstall` leaves the running lease and its
-// workload alone. The release gets its own namespace, Provider, wallet, pool and nodes.
+// workload alone. The release gets its own namespace, Provider, wallet, pool and nodes. The
+// chart's admission policy is enforced before the operator starts, so the lease reaching Running
+// shows the policy refuses nothing the operator needs (admission-policy.test.ts shows what it
+// refuses).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
@@ -46,6 +49,7 @@ import {
   type KubeObject,
 } from './helm.js';
 import { startReleaseOperator, type OperatorDeployment, type ReleaseOperator } from './operator.js';
+import { releaseOperator, waitForAdmissionPolicy } from './admission.js';
 
 interface PoolValues {
   name: string;
@@ -173,6 +177,8 @@ describe('helm install / upgrade / uninstall on the local stack', () => {
         'Secret',
         'Service',
         'ServiceAccount',
+        'ValidatingAdmissionPolicy',
+        'ValidatingAdmissionPolicyBinding',
       ]),
     );
     for (const object of objects)
@@ -216,6 +222,8 @@ describe('helm install / upgrade / uninstall on the local stack', () => {
         kind: 'Deployment',
         metadata: { name: release + '-supercloud-provider', namespace },
       }) as unknown as OperatorDeployment;
+      // The policy confining the operator to lease namespaces is in force before it acts.
+      await waitForAdmissionPolicy(releaseOperator(release, namespace), release, `chart-${run}`);
       operator = startReleaseOperator(deployment, [
         '--lease-selector',
         `${testRunLabel}=${run}`,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { GpuNodePoolSpec } from '../../../operator/src/api/gpunodepool.js';
+import { leaseChildKinds } from '../../../operator/src/controllers/computelease/children.js';
 import { ProviderSpec } from '../../../operator/src/api/provider.js';
 import { adminKubeConfig, createTestNamespace, deleteNamespace } from '../../harness/stack.js';
 import { runId } from '../controllers/helpers.js';
@@ -18,6 +19,7 @@ import {
   render,
   runTool,
   templateArgs,
+  tool,
   clusterScopedOfRun,
   dryRunCreate,
   ensureServiceMonitorCrd,
@@ -224,5 +226,107 @@ describe("the chart's RBAC", () => {
         resourceNames: ['supercloud-provider-wallet'],
       })),
     );
+  });
+});
+
+/** A rule of a ClusterRole or of a ValidatingAdmissionPolicy's matchConstraints. */
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs?: string[];
+  operations?: string[];
+}
+
+describe("the operator's admission policy", () => {
+  const renderWith = (...set: string[]) =>
+    parseObjects(
+      tool('helm', [
+        ...templateArgs({ valuesFiles: [exampleValues('minimal')] }),
+        ...set.flatMap((value) => ['--set', value]),
+      ]),
+    );
+  const rendered = renderWith();
+  const policy = rendered.find((o) => o.kind === 'ValidatingAdmissionPolicy') as
+    | (KubeObject & {
+        spec: {
+          matchConstraints: { resourceRules: Rule[] };
+          matchConditions: { name: string; expression: string }[];
+        };
+      })
+    | undefined;
+  const confined = new Set(
+    (policy?.spec.matchConstraints.resourceRules ?? []).flatMap((rule) =>
+      rule.apiGroups.flatMap((group) => rule.resources.map((resource) => `${resource}.${group}`)),
+    ),
+  );
+  /**
+   * What the operator writes outside lease namespaces, on purpose: its cluster-scoped custom
+   * resources, and Events (in the namespace of the object they are about; `default` for the
+   * cluster-scoped leases and pools). Its leader-election Lease is granted by a Role.
+   */
+  const unconfined = (resource: string) =>
+    resource.endsWith('.supercloud.dev') || resource === 'events.events.k8s.io';
+
+  it('is rendered by default, with its binding (Deny), and fails closed', () => {
+    expect(policy?.spec).toMatchObject({ failurePolicy: 'Fail' });
+    const binding = rendered.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
+    expect(binding?.spec).toEqual({
+      policyName: policy?.metadata.name,
+      validationActions: ['Deny'],
+    });
+  });
+
+  it('confines every resource the ClusterRole lets the operator write, but its own', () => {
+    const clusterRole = rendered.find((o) => o.kind === 'ClusterRole') as
+      (KubeObject & { rules: Rule[] }) | undefined;
+    const written = clusterRole!.rules
+      .filter((rule) =>
+        rule.verbs!.some((verb) => ['create', 'update', 'patch', 'delete'].includes(verb)),
+      )
+      .flatMap((rule) =>
+        rule.apiGroups.flatMap((group) =>
+          // A subresource (computeleases/status) is written through its resource.
+          rule.resources.map((resource) => `${resource.split('/')[0]}.${group}`),
+        ),
+      );
+    expect(written.length).toBeGreaterThan(0);
+    expect([...new Set(written)].filter((r) => !unconfined(r) && !confined.has(r))).toEqual([]);
+  });
+
+  it('confines every kind a lease becomes (the ComputeLease controller writes them)', () => {
+    const kinds = Object.values(leaseChildKinds).map(
+      (kind) =>
+        `${kind.plural}.${kind.apiVersion.includes('/') ? kind.apiVersion.split('/')[0] : ''}`,
+    );
+    expect(kinds.filter((kind) => !confined.has(kind))).toEqual([]);
+  });
+
+  it.each([
+    [[], 'system:serviceaccount:supercloud-system:supercloud-provider'],
+    [['serviceAccount.name=operator'], 'system:serviceaccount:supercloud-system:operator'],
+    [
+      ['serviceAccount.create=false', 'serviceAccount.name=existing'],
+      'system:serviceaccount:supercloud-system:existing',
+    ],
+  ])('with %j applies to the ServiceAccount the operator runs as only', (set, user) => {
+    const objects = renderWith(...set);
+    const deployment = objects.find((o) => o.kind === 'Deployment') as
+      (KubeObject & { spec: { template: { spec: { serviceAccountName: string } } } }) | undefined;
+    expect(
+      `system:serviceaccount:supercloud-system:${deployment?.spec.template.spec.serviceAccountName}`,
+    ).toBe(user);
+    const rendered = objects.find((o) => o.kind === 'ValidatingAdmissionPolicy') as typeof policy;
+    expect(rendered?.spec.matchConditions).toEqual([
+      {
+        name: 'is-the-operator',
+        expression: expect.stringContaining(`request.userInfo.username == '${user}'`),
+      },
+    ]);
+  });
+
+  it('is left out with admissionPolicy.enabled=false', () => {
+    const kinds = renderWith('admissionPolicy.enabled=false').map((o) => o.kind);
+    expect(kinds).toContain('ClusterRole');
+    expect(kinds.filter((kind) => kind.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
   });
 });

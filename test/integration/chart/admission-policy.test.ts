@@ -1,0 +1,399 @@
+// The chart's ValidatingAdmissionPolicy on the local stack: with the chart installed, requests made
+// as the release's ServiceAccount (impersonated, as the operator's local process is) may create,
+// change and delete lease namespaces and write a lease's objects inside them, and nothing else of
+// those kinds: not kube-system, not `default`, not a namespace someone else made, not one made to
+// look like a lease namespace. Each refusal must come from the policy (the message names it), not
+// from RBAC, which grants these verbs cluster-wide. The operator serving a lease end to end with
+// the policy enforced is in install.test.ts.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import yaml from 'js-yaml';
+import { Wallet } from 'ethers';
+import type { ComputeLease } from '../../../operator/src/api/computelease.js';
+import { leaseChildKinds } from '../../../operator/src/controllers/computelease/children.js';
+import { applyOrder, desiredObjects } from '../../../operator/src/workloads/desired-objects.js';
+import {
+  adminKubeConfig,
+  createTestNamespace,
+  deleteNamespace,
+  stack,
+} from '../../harness/stack.js';
+import { example, runId, slow, testLease, testPool } from '../controllers/helpers.js';
+import { testRunLabel } from '../controllers/operator.js';
+import {
+  admissionPolicyName,
+  asOperator,
+  releaseOperator,
+  waitForAdmissionPolicy,
+  type OperatorIdentity,
+} from './admission.js';
+import {
+  chartDir,
+  exampleValues,
+  getLive,
+  runTool,
+  tool,
+  toYamlStream,
+  valuesFile,
+  type CommandResult,
+  type KubeObject,
+} from './helm.js';
+
+const leaseLabel = 'supercloud.dev/lease';
+
+/**
+ * Server-side apply as the operator, under its field manager: what its controller sends for every
+ * object (a PATCH, so no `get`, which its ClusterRole does not grant, is needed first).
+ */
+const applyAs = (
+  identity: OperatorIdentity,
+  objects: readonly KubeObject[],
+  ...flags: string[]
+): CommandResult =>
+  asOperator(
+    identity,
+    [
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager=supercloud-operator',
+      ...flags,
+      '-f',
+      '-',
+    ],
+    toYamlStream(objects),
+  );
+
+/** A Namespace as a partial object to apply: its name and labels. */
+const namespaceWith = (name: string, labels: Record<string, string>): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels },
+});
+
+describe("the chart's admission policy confines the operator to lease namespaces", () => {
+  const kubeConfig = adminKubeConfig();
+  const run = runId();
+  const release = `adm-${run}`;
+  const policy = admissionPolicyName(release);
+  let namespace = '';
+  let operator: OperatorIdentity;
+  /** A namespace of the test's own that is not a lease namespace (made by the admin). */
+  let foreign = '';
+  /** Named like a lease namespace, but made by the admin without the lease label. */
+  const lookalikeId = `admu${run}`;
+  const lookalike = `lease-${lookalikeId}`;
+  /** A Deployment and a Service the admin makes in `default` for the operator to try to change. */
+  const inDefault = `adm-${run}`;
+  /** Namespaces the operator tries to create (left behind only if the policy let it through). */
+  const plain = `adm-plain-${run}`;
+  const misnamed = `adm-misnamed-${run}`;
+
+  // What the operator applies for a lease, from the operator's own code. Owner references are
+  // left out: the test makes no ComputeLease, and the garbage collector would remove children
+  // of a missing owner.
+  const leaseName = `lease-adm-${run}`;
+  const lease = {
+    ...testLease(example<ComputeLease>('computelease-h100.yaml'), run, leaseName, {
+      pool: `adm-${run}`,
+    }),
+    metadata: { name: leaseName, uid: '00000000-0000-4000-8000-000000000000' },
+  } as ComputeLease;
+  const leaseObjects = applyOrder(desiredObjects(lease, testPool(`adm-${run}`))).map((object) => {
+    const metadata = { ...object.metadata };
+    delete metadata.ownerReferences;
+    return { ...object, metadata } as KubeObject;
+  });
+  const leaseNamespace = leaseObjects.find((o) => o.kind === 'Namespace')!.metadata.name;
+  const leaseService = leaseObjects.find((o) => o.kind === 'Service')!;
+  const leaseDeployment = leaseObjects.find((o) => o.kind === 'Deployment')!;
+
+  /** kubectl was refused by the release's policy, with `because` in the message. */
+  const expectRefusedByPolicy = (result: CommandResult, because: string) => {
+    expect({ refused: result.status !== 0, stderr: result.stderr }).toEqual({
+      refused: true,
+      stderr: expect.stringContaining(
+        `ValidatingAdmissionPolicy '${policy}' with binding '${policy}' denied request: ${because}`,
+      ),
+    });
+  };
+  const expectAdmitted = (result: CommandResult) =>
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+
+  beforeAll(async () => {
+    namespace = await createTestNamespace(kubeConfig, 'chart-admission');
+    operator = releaseOperator(release, namespace);
+    const { chainId, rpcUrl, contracts } = stack();
+    // values-local.yaml with a Provider of the run's own and no pools: no operator runs here,
+    // only its identity is used.
+    const overrides = valuesFile('admission', {
+      provider: {
+        name: `adm-${run}`,
+        labels: { [testRunLabel]: run },
+        chain: {
+          chainId,
+          rpcUrls: [rpcUrl],
+          registry: contracts.registry,
+          marketplace: contracts.marketplace,
+        },
+      },
+      wallet: { create: true, privateKey: Wallet.createRandom().privateKey, address: '' },
+      nodePools: [],
+    });
+    tool('helm', [
+      'install',
+      release,
+      chartDir,
+      '--namespace',
+      namespace,
+      '--values',
+      exampleValues('local'),
+      '--values',
+      overrides,
+      '--wait=false',
+    ]);
+    foreign = await createTestNamespace(kubeConfig, 'adm-foreign');
+    tool('kubectl', ['create', 'namespace', lookalike]);
+    tool('kubectl', [
+      'create',
+      'deployment',
+      inDefault,
+      '--namespace=default',
+      '--image=registry.example.com/none:1',
+      '--replicas=0',
+    ]);
+    tool('kubectl', [
+      'create',
+      'service',
+      'clusterip',
+      inDefault,
+      '--namespace=default',
+      '--tcp=80',
+    ]);
+    // The API server loads a new policy asynchronously: wait until it refuses what it should.
+    await waitForAdmissionPolicy(operator, release, `adm-probe-${run}`);
+  }, slow);
+
+  afterAll(async () => {
+    runTool('helm', ['uninstall', release, '--namespace', namespace]);
+    for (const kind of ['deployment', 'service']) {
+      runTool('kubectl', ['delete', kind, inDefault, '--namespace=default', '--ignore-not-found']);
+    }
+    for (const name of [foreign, lookalike, leaseNamespace, plain, misnamed, namespace]) {
+      if (name) await deleteNamespace(kubeConfig, name);
+    }
+  }, slow);
+
+  it('is installed with its binding: Deny, failurePolicy Fail, for the release ServiceAccount only', () => {
+    const live = getLive({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: policy },
+    });
+    expect(live?.spec).toMatchObject({
+      failurePolicy: 'Fail',
+      matchConditions: [
+        {
+          name: 'is-the-operator',
+          expression: expect.stringContaining(`request.userInfo.username == '${operator.user}'`),
+        },
+      ],
+    });
+    const binding = getLive({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name: policy },
+    });
+    expect(binding?.spec).toEqual({ policyName: policy, validationActions: ['Deny'] });
+  });
+
+  describe('refuses, as the operator', () => {
+    it('deleting kube-system (NamespaceLifecycle refuses it first) or kube-node-lease (the policy does)', () => {
+      // Server-side dry runs: admission runs in full, and nothing is deleted whatever the answer.
+      const kubeSystem = asOperator(operator, [
+        'delete',
+        'namespace',
+        'kube-system',
+        '--dry-run=server',
+        '--wait=false',
+      ]);
+      expect(kubeSystem.status).not.toBe(0);
+      expect(kubeSystem.stderr).toContain('this namespace may not be deleted');
+      // A system namespace Kubernetes lets one delete: only the policy stands in the way.
+      expectRefusedByPolicy(
+        asOperator(operator, [
+          'delete',
+          'namespace',
+          'kube-node-lease',
+          '--dry-run=server',
+          '--wait=false',
+        ]),
+        'the supercloud operator may not DELETE namespace kube-node-lease: it is not a lease namespace',
+      );
+    });
+
+    it('deleting a namespace that is not a lease namespace', () => {
+      expectRefusedByPolicy(
+        asOperator(operator, ['delete', 'namespace', foreign, '--wait=false']),
+        `the supercloud operator may not DELETE namespace ${foreign}: it is not a lease namespace`,
+      );
+      const live = getLive({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: foreign } });
+      expect(live && (live.metadata as { deletionTimestamp?: string }).deletionTimestamp).toBe(
+        undefined,
+      );
+    });
+
+    it('labelling kube-system, or a namespace it did not make, as a lease namespace', () => {
+      expectRefusedByPolicy(
+        applyAs(
+          operator,
+          [namespaceWith('kube-system', { [leaseLabel]: '1' })],
+          '--dry-run=server',
+        ),
+        'the supercloud operator may not UPDATE namespace kube-system: it is not a lease namespace',
+      );
+      // Named lease-<id> and labelled <id>, the namespace as written would be a lease namespace:
+      // only the check of the namespace as it was refuses it.
+      expectRefusedByPolicy(
+        applyAs(operator, [namespaceWith(lookalike, { [leaseLabel]: lookalikeId })]),
+        `the supercloud operator may not UPDATE namespace ${lookalike}: it is not a lease namespace`,
+      );
+      const live = getLive({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: lookalike } });
+      expect(live?.metadata.labels?.[leaseLabel]).toBeUndefined();
+    });
+
+    it('creating a namespace without the lease label, or labelled but not named after it', () => {
+      expectRefusedByPolicy(
+        asOperator(operator, ['create', 'namespace', plain]),
+        `the supercloud operator may not CREATE namespace ${plain} without making it a lease namespace`,
+      );
+      const labelled = {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: misnamed, labels: { [leaseLabel]: `adm${run}` } },
+      };
+      expectRefusedByPolicy(
+        asOperator(operator, ['create', '-f', '-'], yaml.dump(labelled)),
+        `the supercloud operator may not CREATE namespace ${misnamed} without making it a lease namespace`,
+      );
+    });
+
+    it('changing or deleting a Deployment or a Service in default', () => {
+      for (const [resource, apiVersion, kind] of [
+        ['deployments', 'apps/v1', 'Deployment'],
+        ['services', 'v1', 'Service'],
+      ] as const) {
+        const touched = {
+          apiVersion,
+          kind,
+          metadata: { name: inDefault, namespace: 'default', labels: { touched: 'yes' } },
+        };
+        expectRefusedByPolicy(
+          applyAs(operator, [touched]),
+          `the supercloud operator may not UPDATE ${resource} ${inDefault} in namespace default: it is not a lease namespace`,
+        );
+        expectRefusedByPolicy(
+          asOperator(operator, [
+            'delete',
+            resource,
+            inDefault,
+            '--namespace=default',
+            '--wait=false',
+          ]),
+          `the supercloud operator may not DELETE ${resource} ${inDefault} in namespace default: it is not a lease namespace`,
+        );
+        const live = getLive(touched);
+        expect([kind, live !== undefined, live?.metadata.labels?.touched]).toEqual([
+          kind,
+          true,
+          undefined,
+        ]);
+      }
+    });
+
+    it("creating any of a lease's objects outside a lease namespace", () => {
+      const outside = leaseObjects.filter((object) => object.kind !== 'Namespace');
+      expect(outside.map((object) => object.kind).sort()).toEqual([
+        'Deployment',
+        'LimitRange',
+        'NetworkPolicy',
+        'NetworkPolicy',
+        'ResourceQuota',
+        'Service',
+        'ServiceAccount',
+      ]);
+      for (const object of outside) {
+        const elsewhere = { ...object, metadata: { ...object.metadata, namespace: foreign } };
+        const resource = leaseChildKinds[object.kind as keyof typeof leaseChildKinds].plural;
+        expectRefusedByPolicy(
+          applyAs(operator, [elsewhere]),
+          `the supercloud operator may not CREATE ${resource} ${object.metadata.name} in namespace ${foreign}: it is not a lease namespace`,
+        );
+      }
+    });
+  });
+
+  describe('admits, as the operator', () => {
+    it("applying a lease's namespace and objects as the operator makes them, then changing and pruning them", () => {
+      expectAdmitted(applyAs(operator, leaseObjects));
+      for (const object of leaseObjects) {
+        expect([object.kind, getLive(object) !== undefined]).toEqual([object.kind, true]);
+      }
+      const scaledDown = {
+        ...leaseDeployment,
+        spec: { ...(leaseDeployment.spec as object), replicas: 0 },
+      } as KubeObject;
+      expectAdmitted(applyAs(operator, [scaledDown]));
+      expect(getLive(leaseDeployment)?.spec?.replicas).toBe(0);
+      expectAdmitted(
+        asOperator(operator, [
+          'delete',
+          'service',
+          leaseService.metadata.name,
+          `--namespace=${leaseNamespace}`,
+          '--wait=false',
+        ]),
+      );
+    });
+
+    it('but not taking the lease label off a lease namespace', () => {
+      const namespaceObject = leaseObjects.find((o) => o.kind === 'Namespace')!;
+      const labels = { ...namespaceObject.metadata.labels };
+      delete labels[leaseLabel];
+      expectRefusedByPolicy(
+        applyAs(operator, [
+          { ...namespaceObject, metadata: { ...namespaceObject.metadata, labels } },
+        ]),
+        `the supercloud operator may not UPDATE namespace ${leaseNamespace} without making it a lease namespace`,
+      );
+      const live = getLive(namespaceObject);
+      expect(live?.metadata.labels?.[leaseLabel]).toBe(
+        namespaceObject.metadata.labels?.[leaseLabel],
+      );
+    });
+
+    it('deleting a lease namespace (a lease torn down)', () => {
+      expectAdmitted(asOperator(operator, ['delete', 'namespace', leaseNamespace, '--wait=false']));
+    });
+  });
+
+  it('leaves every other user alone (the admin does what the operator may not)', () => {
+    expectAdmitted(runTool('kubectl', ['create', 'namespace', plain, '--dry-run=server']));
+    expectAdmitted(
+      runTool(
+        'kubectl',
+        ['apply', '--server-side', '--dry-run=server', '-f', '-'],
+        toYamlStream([namespaceWith(lookalike, { [leaseLabel]: lookalikeId })]),
+      ),
+    );
+    expectAdmitted(
+      runTool('kubectl', [
+        'delete',
+        'deployment',
+        inDefault,
+        '--namespace=default',
+        '--dry-run=server',
+        '--wait=false',
+      ]),
+    );
+  });
+});
