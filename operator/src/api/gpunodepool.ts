@@ -27,6 +27,11 @@ export const poolConditionTypes = {
   NodesReady: 'NodesReady',
   /** Some selected nodes are also selected by another pool; they are counted once, by one pool. */
   NodeSelectorOverlap: 'NodeSelectorOverlap',
+  /**
+   * The GPU runtime gives a container only the GPUs allocated to it, as far as the cluster shows
+   * (the GPU Operator's ClusterPolicy); Unknown when the node settings cannot be seen.
+   */
+  GpuIsolation: 'GpuIsolation',
 } as const;
 
 /** Reasons of pool conditions and Events. */
@@ -39,6 +44,14 @@ export const poolReasons = {
   NodeGone: 'NodeGone',
   NoOverlap: 'NoOverlap',
   NodesSharedWithOtherPools: 'NodesSharedWithOtherPools',
+  /** GpuIsolation True: allocations reach containers as mounts or CDI devices only. */
+  DeviceListFromAllocation: 'DeviceListFromAllocation',
+  /** GpuIsolation False: a container's NVIDIA_VISIBLE_DEVICES can choose its GPUs. */
+  DeviceListFromEnvironment: 'DeviceListFromEnvironment',
+  /** GpuIsolation Unknown: no GPU Operator; the toolkit's settings are files on the nodes. */
+  NodeSettingsNotVisible: 'NodeSettingsNotVisible',
+  /** GpuIsolation Unknown: the ClusterPolicy exists but could not be read. */
+  GpuOperatorUnreadable: 'GpuOperatorUnreadable',
 } as const;
 
 const price = (what: string, options: { default?: string } = {}) =>
