@@ -24,8 +24,10 @@ import {
 /// @title Marketplace
 /// @notice See {IMarketplace}. No upgradeability: a new version is a new deployment.
 /// @dev Every call that moves tokens is `nonReentrant` (OpenZeppelin's ReentrancyGuard on
-/// transient storage) and follows checks-effects-interactions. Conservation: the marketplace's
-/// token balance equals the sum of all escrows (`Lease.balance`) plus `unclaimedFees`.
+/// transient storage) and follows checks-effects-interactions; every payment to a tenant or a
+/// provider goes through `_pay`, which credits a refused transfer instead of reverting.
+/// Conservation: the marketplace's token balance equals the sum of all escrows (`Lease.balance`)
+/// plus `unclaimedFees` plus `totalClaimable`.
 contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -38,6 +40,9 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
 
     /// @inheritdoc IMarketplace
     uint256 public constant override MAX_BIDDING_DURATION = 30 days;
+
+    /// @inheritdoc IMarketplace
+    uint256 public constant override MAX_BIDS_PER_ORDER = 32;
 
     uint256 private constant BPS = 10_000;
 
@@ -59,6 +64,12 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
 
     /// @inheritdoc IMarketplace
     uint256 public override unclaimedFees;
+
+    /// @inheritdoc IMarketplace
+    uint256 public override totalClaimable;
+
+    /// @inheritdoc IMarketplace
+    mapping(address account => uint256) public override claimable;
 
     mapping(uint256 orderId => Order) private _orders;
     /// @dev A lease has the id of its order; it holds the order's escrow from its creation.
@@ -113,18 +124,16 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
         view_.bestBidder = order.bestBidder;
         view_.bestPricePerSecond = _bids[orderId][order.bestBidder].pricePerSecond;
         if (order.status == OrderStatus.Open) view_.escrow = _leases[orderId].balance;
+        view_.bidCount = order.bidCount;
     }
 
     /// @inheritdoc IMarketplace
     function getBids(uint256 orderId) external view override returns (BidView[] memory bids) {
         mapping(address => Bid) storage orderBids = _bids[orderId];
-        address head = _orders[orderId].bestBidder;
-        uint256 count;
-        for (address provider = head; provider != address(0); provider = orderBids[provider].next) {
-            ++count;
-        }
+        Order storage order = _orders[orderId];
+        uint256 count = order.bidCount;
         bids = new BidView[](count);
-        address current = head;
+        address current = order.bestBidder;
         for (uint256 i; i < count; ++i) {
             bids[i] = BidView(current, orderBids[current].pricePerSecond);
             current = orderBids[current].next;
@@ -242,7 +251,13 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
         Bid storage bid = _bids[orderId][msg.sender];
         uint96 currentPrice = bid.pricePerSecond;
         if (currentPrice == 0) {
-            _insertBid(orderId, order, msg.sender, price);
+            uint16 bidCount = order.bidCount;
+            if (bidCount == MAX_BIDS_PER_ORDER) {
+                _insertBid(orderId, order, msg.sender, price, true);
+            } else {
+                _insertBid(orderId, order, msg.sender, price, false);
+                order.bidCount = bidCount + 1;
+            }
         } else if (price >= currentPrice) {
             revert Errors.Marketplace_BidNotLower(orderId, price, currentPrice);
         } else if (order.bestBidder == msg.sender) {
@@ -250,7 +265,7 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
             bid.pricePerSecond = price;
         } else {
             _unlinkBid(orderId, order, msg.sender);
-            _insertBid(orderId, order, msg.sender, price);
+            _insertBid(orderId, order, msg.sender, price, false);
         }
 
         address bestBidder = order.bestBidder;
@@ -267,11 +282,15 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
     function cancelBid(uint256 orderId) external override {
         Order storage order = _orders[orderId];
         _requireOpen(orderId, order);
+        if (block.timestamp >= order.biddingDeadline) {
+            revert Errors.Marketplace_BiddingClosed(orderId, order.biddingDeadline);
+        }
         if (_bids[orderId][msg.sender].pricePerSecond == 0) {
             revert Errors.Marketplace_NoBid(orderId, msg.sender);
         }
         _unlinkBid(orderId, order, msg.sender);
         delete _bids[orderId][msg.sender];
+        --order.bidCount;
 
         address bestBidder = order.bestBidder;
         emit BidCancelled(
@@ -280,7 +299,11 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
     }
 
     /// @inheritdoc IMarketplace
-    function acceptBid(uint256 orderId, address provider) external override whenNotPaused {
+    function acceptBid(uint256 orderId, address provider, uint256 maxPricePerSecond)
+        external
+        override
+        whenNotPaused
+    {
         Order storage order = _orders[orderId];
         _requireOpen(orderId, order);
         if (msg.sender != order.tenant) {
@@ -288,6 +311,11 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
         }
         uint96 pricePerSecond = _bids[orderId][provider].pricePerSecond;
         if (pricePerSecond == 0) revert Errors.Marketplace_NoBid(orderId, provider);
+        if (pricePerSecond > maxPricePerSecond) {
+            revert Errors.Marketplace_BidAboveLimit(
+                orderId, provider, pricePerSecond, maxPricePerSecond
+            );
+        }
         _startLease(orderId, order, provider, pricePerSecond);
     }
 
@@ -320,7 +348,7 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
         escrow.balance = 0;
 
         emit OrderCancelled(orderId, tenant, msg.sender, refund);
-        token.safeTransfer(tenant, refund);
+        if (refund != 0) _pay(tenant, refund);
     }
 
     /// @inheritdoc IMarketplace
@@ -374,7 +402,7 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
             emit Withdrawn(leaseId, msg.sender, amount, fee, escrow);
         }
         if (fees != 0) unclaimedFees += fees;
-        if (paid != 0) token.safeTransfer(msg.sender, paid);
+        if (paid != 0) _pay(msg.sender, paid);
     }
 
     /// @inheritdoc IMarketplace
@@ -399,8 +427,10 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
         if (fee != 0) unclaimedFees += fee;
 
         emit LeaseClosed(leaseId, tenant, current.provider, msg.sender, payout, fee, refund);
-        if (payout != 0) token.safeTransfer(current.provider, payout);
-        if (refund != 0) token.safeTransfer(tenant, refund);
+        // Each party is paid on its own: a transfer the token refuses to one of them is credited
+        // to it, and neither the other party's payment nor the close depends on it.
+        if (payout != 0) _pay(current.provider, payout);
+        if (refund != 0) _pay(tenant, refund);
     }
 
     /// @inheritdoc IMarketplace
@@ -414,6 +444,17 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
         bytes32 manifestHash = keccak256(manifest);
         order.manifestHash = manifestHash;
         emit ManifestUpdated(leaseId, msg.sender, manifestHash, manifest);
+    }
+
+    /// @inheritdoc IMarketplace
+    function claim(address to) external override nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert Errors.Marketplace_ZeroAddress();
+        amount = claimable[msg.sender];
+        if (amount == 0) revert Errors.Marketplace_NothingToClaim(msg.sender);
+        claimable[msg.sender] = 0;
+        totalClaimable -= amount;
+        emit Claimed(msg.sender, to, amount);
+        token.safeTransfer(to, amount);
     }
 
     /// @inheritdoc IMarketplace
@@ -513,10 +554,16 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
     }
 
     /// @dev Links a provider's bid into the order's ranked list, after every bid at or below its
-    /// price, so that equal prices keep their arrival order.
-    function _insertBid(uint256 orderId, Order storage order, address provider, uint96 price)
-        private
-    {
+    /// price, so that equal prices keep their arrival order. On a `full` list (a new bid when the
+    /// order has `MAX_BIDS_PER_ORDER`), a bid that would be last is refused, and otherwise the
+    /// last bid is evicted. Either way at most `MAX_BIDS_PER_ORDER` nodes are read.
+    function _insertBid(
+        uint256 orderId,
+        Order storage order,
+        address provider,
+        uint96 price,
+        bool full
+    ) private {
         mapping(address => Bid) storage orderBids = _bids[orderId];
         address previous;
         address current = order.bestBidder;
@@ -526,9 +573,29 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
             previous = current;
             current = node.next;
         }
+        if (full && current == address(0)) {
+            revert Errors.Marketplace_BidNotBelowWorst(
+                orderId, price, orderBids[previous].pricePerSecond
+            );
+        }
         orderBids[provider] = Bid(price, current);
         if (previous == address(0)) order.bestBidder = provider;
         else orderBids[previous].next = provider;
+        if (!full) return;
+
+        // Evict the last bid: walk on from the new bid to the end of the list.
+        address beforeLast = provider;
+        address last = current;
+        address next = orderBids[last].next;
+        while (next != address(0)) {
+            beforeLast = last;
+            last = next;
+            next = orderBids[last].next;
+        }
+        orderBids[beforeLast].next = address(0);
+        uint256 lastPrice = orderBids[last].pricePerSecond;
+        delete orderBids[last];
+        emit BidEvicted(orderId, last, lastPrice);
     }
 
     /// @dev Takes a provider's bid out of the order's ranked list (the bid itself stays).
@@ -544,6 +611,20 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
             current = orderBids[current].next;
         }
         orderBids[current].next = next;
+    }
+
+    /// @dev Pays `amount` to `account`, or, when the token refuses the transfer (it reverts, e.g.
+    /// a token that blacklists the account, or returns false), credits it to the account's
+    /// `claimable`. The transfer forwards all the gas left, so a caller cannot make it fail by
+    /// sending too little gas: a callee out of gas leaves this call 1/64 of what it had, not enough
+    /// for the credit's storage write, unless the token spends hundreds of thousands of gas on a
+    /// transfer.
+    function _pay(address account, uint256 amount) private {
+        if (token.trySafeTransfer(account, amount)) return;
+        uint256 credit = claimable[account] + amount;
+        claimable[account] = credit;
+        totalClaimable += amount;
+        emit PaymentDeferred(account, amount, credit);
     }
 
     /// @dev Pulls `amount` from the caller and rejects a token that delivers less.

@@ -3,14 +3,15 @@ pragma solidity ^0.8.24;
 
 import {Marketplace} from "../src/Marketplace.sol";
 import {ProviderRegistry} from "../src/ProviderRegistry.sol";
-import {MockERC20} from "../src/mocks/MockERC20.sol";
 import {IProviderRegistry} from "../src/interfaces/IProviderRegistry.sol";
 import {Attribute, Resources} from "../src/types/DataTypes.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {BlacklistToken} from "./mocks/BlacklistToken.sol";
 import {Test} from "./utils/Test.sol";
 
-/// @notice The fixture every marketplace suite starts from: a 6-decimal token, the registry with
-/// three providers, the marketplace (1% fee, one-hour minimum run) and a funded tenant.
+/// @notice The fixture every marketplace suite starts from: a 6-decimal token (OpenZeppelin's
+/// ERC-20 that can also blacklist accounts, as USDC can), the registry with three providers, the
+/// marketplace (1% fee, one-hour minimum run) and a funded tenant.
 abstract contract Base is Test {
     uint16 internal constant FEE_BPS = 100;
     uint32 internal constant MIN_RUN_SECONDS = 1 hours;
@@ -20,7 +21,7 @@ abstract contract Base is Test {
     uint256 internal constant DEPOSIT = MAX_PRICE * 1 days;
     uint256 internal constant TENANT_FUNDS = 1e15;
 
-    MockERC20 internal token;
+    BlacklistToken internal token;
     ProviderRegistry internal registry;
     Marketplace internal market;
 
@@ -37,7 +38,7 @@ abstract contract Base is Test {
 
     function setUp() public virtual {
         vm.warp(1_750_000_000);
-        token = new MockERC20("Test USD", "TUSD", 6);
+        token = new BlacklistToken();
         registry = new ProviderRegistry();
         market = deployMarketplace(IERC20(address(token)));
         registerProvider(alice);
@@ -102,7 +103,33 @@ abstract contract Base is Test {
         leaseId = createOrder();
         bid(provider, leaseId, price);
         vm.prank(tenant);
-        market.acceptBid(leaseId, provider);
+        market.acceptBid(leaseId, provider, price);
+    }
+
+    /// @dev `count` more registered providers, "bidder 0" to "bidder <count - 1>".
+    function registerBidders(uint256 count) internal returns (address[] memory list) {
+        list = new address[](count);
+        for (uint256 i; i < count; ++i) {
+            list[i] = makeAddr(string.concat("bidder ", vm.toString(i)));
+            registerProvider(list[i]);
+        }
+    }
+
+    /// @dev Bids of `bidders` on `orderId` at `firstPrice`, `firstPrice + step`, and so on.
+    function placeBids(uint256 orderId, address[] memory bidders, uint256 firstPrice, uint256 step)
+        internal
+    {
+        for (uint256 i; i < bidders.length; ++i) {
+            bid(bidders[i], orderId, firstPrice + i * step);
+        }
+    }
+
+    function blacklist(address account) internal {
+        token.setBlacklisted(account, true);
+    }
+
+    function unblacklist(address account) internal {
+        token.setBlacklisted(account, false);
     }
 
     function ids(uint256 id) internal pure returns (uint256[] memory list) {

@@ -15,12 +15,19 @@ const calls: ReadonlyArray<{ test: string; name: string; sablier?: number }> = [
   },
   { test: 'test_Gas_PlaceBid_First', name: 'placeBid, first bid' },
   { test: 'test_Gas_PlaceBid_Lowering', name: 'placeBid, lowering' },
+  {
+    test: 'test_Gas_PlaceBid_FullOrder',
+    name: 'placeBid, worst case (a full order of 32 bids: evicts the worst)',
+  },
+  { test: 'test_Gas_CancelBid_LastOfFullOrder', name: 'cancelBid, worst case (last of 32 bids)' },
   { test: 'test_Gas_AcceptBid', name: 'acceptBid' },
   { test: 'test_Gas_Finalize', name: 'finalize' },
   { test: 'test_Gas_Deposit', name: 'deposit', sablier: 32_997 },
   { test: 'test_Gas_Withdraw_1Lease', name: 'withdraw, 1 lease', sablier: 38_178 },
   { test: 'test_Gas_Withdraw_10Leases', name: 'withdraw, 10 leases' },
   { test: 'test_Gas_Close', name: 'close' },
+  { test: 'test_Gas_Close_PayoutDeferred', name: 'close, the payout refused and credited' },
+  { test: 'test_Gas_Claim', name: 'claim (a credited payment)' },
   { test: 'test_Gas_FullLifecycle', name: 'full lease lifecycle' },
 ];
 

@@ -20,14 +20,15 @@ export async function advanceChainTime(chain: TestChain, seconds: number): Promi
   await chain.mine(1);
 }
 
-/** The tenant accepts `provider`'s bid: the lease starts. */
+/** The tenant accepts `provider`'s bid at the price it reads now: the lease starts. */
 export async function acceptBid(
   chain: TestChain,
   tenant: Wallet,
   orderId: bigint,
   provider: string,
 ): Promise<void> {
-  await mined(marketplaceAs(chain, tenant).acceptBid(orderId, provider));
+  const market = marketplaceAs(chain, tenant);
+  await mined(market.acceptBid(orderId, provider, await market.getBid(orderId, provider)));
 }
 
 /** Waits for the ComputeLease the chain made for `leaseId`; returns it. */

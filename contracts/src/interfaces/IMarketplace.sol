@@ -16,6 +16,12 @@ import {BidView, LeaseView, OrderView, Resources} from "../types/DataTypes.sol";
 /// Amounts are in base units of the payment token (one ERC-20 per marketplace), prices in base
 /// units per second. Tokens that deliver less than the amount transferred (fee-on-transfer) are
 /// rejected; rebasing tokens are not supported.
+///
+/// Payments out (a provider's payout, a tenant's refund) are pushed, and pulled only as a
+/// fallback: when the token refuses a transfer to an account (a token that blacklists it, or one
+/// that returns false), the amount is credited to `claimable(account)` instead of reverting, so
+/// that one party can never block the other's payment or lock an escrow. The account takes the
+/// credit with `claim`.
 interface IMarketplace {
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -55,6 +61,10 @@ interface IMarketplace {
         address bestBidder,
         uint256 bestPricePerSecond
     );
+
+    /// @notice The worst live bid of a full order made room for a lower new bid and is no longer
+    /// live; the {BidPlaced} of the new bid follows.
+    event BidEvicted(uint256 indexed orderId, address indexed provider, uint256 pricePerSecond);
 
     /// @notice An order was leased to `provider` at `pricePerSecond`; the escrow starts streaming.
     event LeaseCreated(
@@ -115,6 +125,15 @@ interface IMarketplace {
     /// @notice Accumulated protocol fees were paid to the treasury.
     event FeesClaimed(address indexed treasury, uint256 amount);
 
+    /// @notice The token refused a payment of `amount` to `account` (e.g. it blacklists the
+    /// account), so it was credited to the account instead; `claimable` is the account's credit
+    /// now. Follows the event of the call that made the payment ({LeaseClosed}, {Withdrawn},
+    /// {OrderCancelled}), whose amounts are unchanged.
+    event PaymentDeferred(address indexed account, uint256 amount, uint256 claimable);
+
+    /// @notice `account` took its whole credit of deferred payments, `amount`, paid to `to`.
+    event Claimed(address indexed account, address indexed to, uint256 amount);
+
     /*//////////////////////////////////////////////////////////////
                             CONSTANT FUNCTIONS
     //////////////////////////////////////////////////////////////*/
@@ -124,6 +143,10 @@ interface IMarketplace {
 
     /// @notice The longest bidding window an order can have, in seconds.
     function MAX_BIDDING_DURATION() external view returns (uint256);
+
+    /// @notice The most live bids an order holds. When it is full, a new bid must be lower than
+    /// the worst, which it evicts; this bounds the work of placing and cancelling a bid.
+    function MAX_BIDS_PER_ORDER() external view returns (uint256);
 
     /// @notice The payment token.
     function token() external view returns (IERC20);
@@ -146,11 +169,20 @@ interface IMarketplace {
     /// @notice Protocol fees held for the treasury, in token base units.
     function unclaimedFees() external view returns (uint256);
 
-    /// @notice An order with its best bid and the deposit held for it.
+    /// @notice Payments to `account` the token refused, held for it to `claim`, in token base
+    /// units.
+    /// @param account A tenant or a provider.
+    function claimable(address account) external view returns (uint256);
+
+    /// @notice The sum of every account's `claimable`, in token base units. The marketplace's
+    /// token balance is the open escrows plus `unclaimedFees` plus this.
+    function totalClaimable() external view returns (uint256);
+
+    /// @notice An order with its best bid, its number of live bids and the deposit held for it.
     function getOrder(uint256 orderId) external view returns (OrderView memory);
 
-    /// @notice The live bids of an order, best first (lowest price, then earliest). Once the order
-    /// is leased or cancelled, the bids as they stood then.
+    /// @notice The live bids of an order, best first (lowest price, then earliest), at most
+    /// `MAX_BIDS_PER_ORDER`. Once the order is leased or cancelled, the bids as they stood then.
     function getBids(uint256 orderId) external view returns (BidView[] memory bids);
 
     /// @notice A provider's live bid on an order, in token base units per second; zero for none.
@@ -192,39 +224,49 @@ interface IMarketplace {
         bytes calldata manifest
     ) external returns (uint256 orderId);
 
-    /// @notice Places the caller's bid on an order, or lowers it.
-    /// @dev Emits {BidPlaced}. The bids are kept ranked (lowest price, then earliest; a lowered bid
-    /// counts from when it was lowered), so the best bid is always at hand.
+    /// @notice Places the caller's bid on an order, or lowers it. A live bid can only be lowered.
+    /// An order holds at most `MAX_BIDS_PER_ORDER` live bids: when it is full, a new bid must be
+    /// below the worst live bid, which it evicts.
+    /// @dev Emits {BidPlaced}, after {BidEvicted} when a bid made room. The bids are kept ranked
+    /// (lowest price, then earliest; a lowered bid counts from when it was lowered), so the best
+    /// bid is always at hand; placing one walks at most `MAX_BIDS_PER_ORDER` of them.
     ///
     /// Requirements:
     /// - The marketplace is not paused.
     /// - The order is open and its bidding deadline has not passed.
     /// - The caller is a registered provider and not the order's tenant.
     /// - `pricePerSecond` is positive, at most the order's maximum, and below the caller's live bid.
+    /// - A new bid on a full order is below the worst live bid.
     /// @param orderId The order.
     /// @param pricePerSecond The price, in token base units per second.
     function placeBid(uint256 orderId, uint256 pricePerSecond) external;
 
-    /// @notice Withdraws the caller's live bid.
+    /// @notice Withdraws the caller's live bid, before the bidding deadline only: from the deadline
+    /// on a bid stands until the order is leased or cancelled, so a low bid that kept others away
+    /// cannot be pulled once they can no longer bid (bid shielding).
     /// @dev Emits {BidCancelled}.
     ///
     /// Requirements:
-    /// - The order is open.
+    /// - The order is open and its bidding deadline has not passed.
     /// - The caller has a live bid on it.
     /// @param orderId The order.
     function cancelBid(uint256 orderId) external;
 
     /// @notice The tenant leases the order to `provider` at its bid, at any time while the order is
-    /// open, also before the deadline and also when it is not the best bid.
+    /// open, also before the deadline and also when it is not the best bid. The tenant names the
+    /// most it accepts to pay, so that a bid raised after the tenant read it (cancelled and placed
+    /// again higher, e.g. just ahead of this transaction) is refused rather than accepted.
     /// @dev Emits {LeaseCreated}.
     ///
     /// Requirements:
     /// - The marketplace is not paused.
     /// - The order is open and the caller is its tenant.
-    /// - `provider` has a live bid on it.
+    /// - `provider` has a live bid on it, at most `maxPricePerSecond`.
     /// @param orderId The order.
     /// @param provider The provider whose bid is accepted.
-    function acceptBid(uint256 orderId, address provider) external;
+    /// @param maxPricePerSecond The most the tenant accepts, in token base units per second:
+    /// normally the bid's price as the tenant saw it.
+    function acceptBid(uint256 orderId, address provider, uint256 maxPricePerSecond) external;
 
     /// @notice Anyone leases an order whose bidding is over to its best bid: the reverse auction.
     /// @dev Emits {LeaseCreated}.
@@ -237,7 +279,8 @@ interface IMarketplace {
 
     /// @notice Cancels an open order and refunds its deposit to the tenant. The tenant can cancel
     /// while no lease exists; anyone can cancel an order left without bids after its deadline.
-    /// @dev Emits {OrderCancelled}. Never paused.
+    /// A refund the token refuses is credited to the tenant's `claimable`.
+    /// @dev Emits {OrderCancelled}, then {PaymentDeferred} if the refund was credited. Never paused.
     ///
     /// Requirements:
     /// - The order is open.
@@ -259,17 +302,23 @@ interface IMarketplace {
 
     /// @notice Pays the caller what its leases have streamed, less the protocol fee, in one
     /// transfer. Closed leases in the list are skipped, so a batch survives a close racing it.
-    /// @dev Emits {Withdrawn} for each lease that paid something. Never paused.
+    /// A payment the token refuses is credited to the caller's `claimable`.
+    /// @dev Emits {Withdrawn} for each lease that paid something, then {PaymentDeferred} if the
+    /// payment was credited. Never paused.
     ///
     /// Requirements:
     /// - The caller is the provider of every lease in `leaseIds`.
     /// @param leaseIds The leases.
-    /// @return paid What the caller received, in token base units.
+    /// @return paid What the leases paid the caller, net of fees, in token base units: transferred,
+    /// or credited to its `claimable` when the token refused the transfer.
     function withdraw(uint256[] calldata leaseIds) external returns (uint256 paid);
 
     /// @notice Ends a lease: pays the provider what has streamed (less the fee) and refunds the
-    /// rest of the escrow to the tenant.
-    /// @dev Emits {LeaseClosed}. Never paused.
+    /// rest of the escrow to the tenant. A payment the token refuses (e.g. it blacklists the
+    /// provider or the tenant) is credited to that party's `claimable`; the other party is paid
+    /// and the lease closes regardless.
+    /// @dev Emits {LeaseClosed}, then {PaymentDeferred} for each payment that was credited. Never
+    /// paused.
     ///
     /// Requirements:
     /// - The lease is open.
@@ -288,7 +337,20 @@ interface IMarketplace {
     /// @param manifest The new manifest's canonical bytes.
     function updateManifest(uint256 leaseId, bytes calldata manifest) external;
 
-    /// @notice Pays the accumulated protocol fees to the treasury; anyone may call.
+    /// @notice Pays the caller's deferred payments (its whole `claimable`) to `to`, e.g. once the
+    /// token no longer blocks the caller, or to another address of the caller's.
+    /// @dev Emits {Claimed}. Never paused.
+    ///
+    /// Requirements:
+    /// - `to` is not the zero address, and the token transfers to it.
+    /// - The caller has something to claim.
+    /// @param to Where the payment goes.
+    /// @return amount What `to` received, in token base units.
+    function claim(address to) external returns (uint256 amount);
+
+    /// @notice Pays the accumulated protocol fees to the treasury; anyone may call. Unlike the
+    /// payments to tenants and providers, a transfer the token refuses reverts: the fees stay
+    /// and the owner can set another treasury.
     /// @dev Emits {FeesClaimed}.
     /// @return amount What the treasury received.
     function claimFees() external returns (uint256 amount);
@@ -320,7 +382,7 @@ interface IMarketplace {
     function setMinRunSeconds(uint32 newMinRunSeconds) external;
 
     /// @notice Stops new orders, bids and leases (an emergency brake). Withdrawals, deposits,
-    /// closes, refunds and cancellations keep working.
+    /// closes, refunds, cancellations and claims keep working.
     /// @dev Emits {Paused}.
     ///
     /// Requirements:

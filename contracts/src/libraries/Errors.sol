@@ -10,22 +10,32 @@ library Errors {
                               MARKETPLACE
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice `acceptBid` of a bid above the price the tenant agreed to pay: the provider raised it
+    /// (cancelled and bid again) after the tenant read it.
+    error Marketplace_BidAboveLimit(
+        uint256 orderId, address provider, uint256 pricePerSecond, uint256 maxPricePerSecond
+    );
+
     /// @notice `placeBid` at a price above the order's maximum.
     error Marketplace_BidAboveMax(
         uint256 orderId, uint256 pricePerSecond, uint256 maxPricePerSecond
     );
 
+    /// @notice `placeBid` of a new bid on an order with `MAX_BIDS_PER_ORDER` live bids, at a price
+    /// not below the worst of them (at an equal price the earlier bid ranks first).
+    error Marketplace_BidNotBelowWorst(
+        uint256 orderId, uint256 pricePerSecond, uint256 worstPricePerSecond
+    );
+
     /// @notice `placeBid` by a provider whose live bid is not higher than the new price.
     error Marketplace_BidNotLower(uint256 orderId, uint256 pricePerSecond, uint256 currentPrice);
 
-    /// @notice `placeBid` at or after the bidding deadline.
+    /// @notice `placeBid` or `cancelBid` at or after the bidding deadline: from then on a live bid
+    /// stands until the order is leased or cancelled.
     error Marketplace_BiddingClosed(uint256 orderId, uint256 biddingDeadline);
 
     /// @notice `finalize` before the bidding deadline.
     error Marketplace_BiddingOpen(uint256 orderId, uint256 biddingDeadline);
-
-    /// @notice `cancelOrder` by someone other than the tenant, before the deadline or with bids.
-    error Marketplace_CancelNotAllowed(uint256 orderId, address caller);
 
     /// @notice `close` by someone other than the tenant or the provider of a funded lease.
     error Marketplace_CallerNotParty(uint256 leaseId, address caller);
@@ -36,14 +46,20 @@ library Errors {
     /// @notice A tenant-only call by someone else.
     error Marketplace_CallerNotTenant(uint256 orderId, address caller, address tenant);
 
+    /// @notice `cancelOrder` by someone other than the tenant, before the deadline or with bids.
+    error Marketplace_CancelNotAllowed(uint256 orderId, address caller);
+
     /// @notice `createOrder` with a deposit below the minimum run at the maximum price.
     error Marketplace_DepositTooSmall(uint256 deposit, uint256 minimumDeposit);
 
-    /// @notice An escrow would exceed 2^128 - 1 token base units.
-    error Marketplace_EscrowOverflow(uint256 escrow);
+    /// @notice `createOrder` or `updateManifest` with an empty manifest.
+    error Marketplace_EmptyManifest();
 
     /// @notice `deposit` into a lease whose escrow has run out: it can only be closed.
     error Marketplace_EscrowExhausted(uint256 leaseId, uint256 fundedUntil);
+
+    /// @notice An escrow would exceed 2^128 - 1 token base units.
+    error Marketplace_EscrowOverflow(uint256 escrow);
 
     /// @notice `setFee` above the cap.
     error Marketplace_FeeTooHigh(uint256 feeBps, uint256 maxFeeBps);
@@ -57,20 +73,20 @@ library Errors {
     /// @notice `createOrder` with resources that no provider could serve (see the NatSpec).
     error Marketplace_InvalidResources();
 
-    /// @notice A lease-only call on an id that is not leased.
-    error Marketplace_LeaseNotActive(uint256 leaseId);
-
     /// @notice A lease-only call on a lease that is already closed (e.g. a double close).
     error Marketplace_LeaseClosed(uint256 leaseId, uint256 closedAt);
 
-    /// @notice `createOrder` or `updateManifest` with an empty manifest.
-    error Marketplace_EmptyManifest();
+    /// @notice A lease-only call on an id that is not leased.
+    error Marketplace_LeaseNotActive(uint256 leaseId);
 
     /// @notice `cancelBid` or `acceptBid` for a provider with no live bid on the order.
     error Marketplace_NoBid(uint256 orderId, address provider);
 
     /// @notice `finalize` of an order without bids: cancel it instead.
     error Marketplace_NoBids(uint256 orderId);
+
+    /// @notice `claim` by an account with no deferred payment to claim.
+    error Marketplace_NothingToClaim(address account);
 
     /// @notice A call that needs an open order on an order in another state.
     error Marketplace_OrderNotOpen(uint256 orderId, OrderStatus status);

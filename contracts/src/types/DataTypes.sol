@@ -30,6 +30,8 @@ struct Order {
     address tenant;
     uint40 biddingDeadline;
     OrderStatus status;
+    /// @dev Live bids in the ranked list, at most `MAX_BIDS_PER_ORDER`.
+    uint16 bidCount;
     // slot 1
     /// @dev Head of the ranked list of live bids: the lowest price, the earliest among equals.
     address bestBidder;
@@ -81,6 +83,8 @@ struct OrderView {
     uint256 bestPricePerSecond;
     /// @dev The deposit held for the order while it is open; zero once leased or cancelled.
     uint256 escrow;
+    /// @dev Live bids, at most `MAX_BIDS_PER_ORDER`; once leased or cancelled, as they stood then.
+    uint256 bidCount;
 }
 
 /// @notice A lease as the views return it, as of the current block.

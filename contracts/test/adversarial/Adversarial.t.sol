@@ -30,7 +30,7 @@ contract Adversarial_Test is Base {
         vm.prank(alice);
         evilMarket.placeBid(leaseId, PRICE);
         vm.prank(tenant);
-        evilMarket.acceptBid(leaseId, alice);
+        evilMarket.acceptBid(leaseId, alice, PRICE);
         skip(1 hours);
 
         // During the payout transfer, the token calls close again (and, were it to get through,
@@ -64,7 +64,7 @@ contract Adversarial_Test is Base {
         vm.prank(alice);
         evilMarket.placeBid(leaseId, PRICE);
         vm.prank(tenant);
-        evilMarket.acceptBid(leaseId, alice);
+        evilMarket.acceptBid(leaseId, alice, PRICE);
         skip(1 hours);
 
         evil.arm(address(evilMarket), abi.encodeCall(Marketplace.withdraw, (ids(leaseId))));
@@ -111,7 +111,7 @@ contract Adversarial_Test is Base {
         vm.prank(alice);
         fotMarket.placeBid(leaseId, PRICE);
         vm.prank(tenant);
-        fotMarket.acceptBid(leaseId, alice);
+        fotMarket.acceptBid(leaseId, alice, PRICE);
 
         fot.setCharging(true);
         vm.expectRevert(
@@ -202,6 +202,94 @@ contract Adversarial_Test is Base {
         vm.prank(stranger);
         market.cancelOrder(orderId);
         assertEq(token.balanceOf(tenant), TENANT_FUNDS, "refunded to the tenant");
+    }
+
+    /*//////////////////////////////////////////////////////////////
+              A TOKEN THAT REFUSES ONE PARTY (BLACKLISTING)
+    //////////////////////////////////////////////////////////////*/
+
+    function test_BlacklistedProviderCannotLockTheEscrow() external {
+        // Were the payout to revert, the close would too: the escrow would keep streaming to the
+        // provider and the tenant could neither stop it nor get the rest back.
+        uint256 leaseId = createLease(alice, PRICE);
+        skip(1 hours);
+        blacklist(alice);
+        vm.prank(tenant);
+        market.close(leaseId);
+        assertEq(token.balanceOf(tenant), TENANT_FUNDS - PRICE * 1 hours, "tenant refunded");
+        assertGt(market.claimable(alice), 0, "provider's payout held for it");
+    }
+
+    function test_BlacklistedTenantCannotBlockThePayout() external {
+        uint256 leaseId = createLease(alice, PRICE);
+        skip(1 hours);
+        blacklist(tenant);
+        vm.prank(alice);
+        market.close(leaseId);
+        uint256 amount = PRICE * 1 hours;
+        assertEq(token.balanceOf(alice), amount - feeOf(amount), "provider paid");
+        assertEq(market.claimable(tenant), DEPOSIT - amount, "refund held for the tenant");
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                      SYBILS, FRONT-RUNNING, SHIELDING
+    //////////////////////////////////////////////////////////////*/
+
+    function test_SybilBidsCannotMakeBiddingUnbounded() external {
+        // Registration is free: a sybil fills an order with bids at the maximum price. Bidding
+        // stays open to anyone below the worst, and its cost stays bounded.
+        uint256 orderId = createOrder();
+        address[] memory sybils = registerBidders(market.MAX_BIDS_PER_ORDER());
+        placeBids(orderId, sybils, MAX_PRICE, 0);
+        vm.prank(alice);
+        uint256 gasBefore = gasleft();
+        market.placeBid(orderId, MAX_PRICE - 1);
+        uint256 used = gasBefore - gasleft();
+        assertEq(market.getOrder(orderId).bestBidder, alice, "an honest bid gets in");
+        assertLt(used, 200_000, "and costs a bounded amount of gas");
+        assertEq(market.getOrder(orderId).bidCount, sybils.length, "the order stays at the cap");
+        // The sybils can only stay by bidding lower, which the tenant may then accept.
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Errors.Marketplace_BidNotBelowWorst.selector, orderId, MAX_PRICE, MAX_PRICE
+            )
+        );
+        bid(sybils[sybils.length - 1], orderId, MAX_PRICE);
+    }
+
+    function test_RaisingABidAheadOfAcceptBidFails() external {
+        uint256 orderId = createOrder();
+        bid(alice, orderId, PRICE);
+        // The tenant saw 500 and sends acceptBid(.., 500); alice front-runs it with a raise.
+        vm.startPrank(alice);
+        market.cancelBid(orderId);
+        market.placeBid(orderId, MAX_PRICE);
+        vm.stopPrank();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Errors.Marketplace_BidAboveLimit.selector, orderId, alice, MAX_PRICE, PRICE
+            )
+        );
+        vm.prank(tenant);
+        market.acceptBid(orderId, alice, PRICE);
+    }
+
+    function test_ShieldingBidCannotBePulledAfterTheDeadline() external {
+        // alice's low bid kept others away; once nobody can bid, she may not pull it to let her
+        // accomplice's high bid win.
+        uint256 orderId = createOrder();
+        bid(bob, orderId, MAX_PRICE);
+        bid(alice, orderId, 1);
+        skip(BIDDING_DURATION);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Errors.Marketplace_BiddingClosed.selector, orderId, block.timestamp
+            )
+        );
+        vm.prank(alice);
+        market.cancelBid(orderId);
+        market.finalize(orderId);
+        assertEq(market.getLease(orderId).pricePerSecond, 1, "the shield's price holds");
     }
 
     function test_StrangerCannotCloseAFundedLeaseToGrief() external {

@@ -6,6 +6,7 @@ import {Marketplace} from "../../src/Marketplace.sol";
 import {ProviderRegistry} from "../../src/ProviderRegistry.sol";
 import {MockERC20} from "../../src/mocks/MockERC20.sol";
 import {Attribute, Resources} from "../../src/types/DataTypes.sol";
+import {BlacklistToken} from "../mocks/BlacklistToken.sol";
 import {Test} from "../utils/Test.sol";
 import {MANIFEST_1KIB} from "./Manifest1KiB.sol";
 
@@ -15,7 +16,9 @@ import {MANIFEST_1KIB} from "./Manifest1KiB.sol";
 /// measured call; everything else is prepared in setUp, whose storage reads are cold again in the
 /// test, and the marketplace is an immutable so that reaching it reads no storage of this
 /// contract. Steady state: the provider and the fee pot already hold tokens (after a first
-/// withdrawal), the protocol fee is 1%, the token is OpenZeppelin's ERC-20.
+/// withdrawal), the protocol fee is 1%, the token is OpenZeppelin's ERC-20. The pull-payment
+/// fallback (a credited payment, a claim) is measured on a second marketplace whose token
+/// blacklists accounts as USDC can (its checks read three more cold slots per transfer).
 contract Gas_Test is Test {
     uint256 internal constant LEASES = 10;
     /// @dev Lease ids 1..10 are this contract's leases; the named orders follow.
@@ -25,18 +28,36 @@ contract Gas_Test is Test {
     uint256 internal constant LOWER_BID_ORDER = 13;
     uint256 internal constant ACCEPT_ORDER = 14;
     uint256 internal constant FINALIZE_ORDER = 15;
+    /// @dev MAX_BIDS_PER_ORDER bids of other providers; this contract bids last-but-one.
+    uint256 internal constant FULL_ORDER = 16;
+    /// @dev MAX_BIDS_PER_ORDER - 1 bids of other providers, then this contract's, the worst.
+    uint256 internal constant FULL_ORDER_OWN_LAST = 17;
+    /// @dev On the blacklisting marketplace: a lease this contract (the tenant) closes while the
+    /// rival (the provider) is blacklisted.
+    uint256 internal constant DEFERRED_CLOSE_LEASE = 2;
 
     Marketplace internal immutable market;
     MockERC20 internal immutable token;
     ProviderRegistry internal immutable registry;
     address internal immutable tenant = makeAddr("tenant");
     address internal immutable rival = makeAddr("rival provider");
+    Marketplace internal immutable blacklistMarket;
+    BlacklistToken internal immutable blacklistToken;
 
     constructor() {
         token = new MockERC20("Test USD", "TUSD", 6);
         registry = new ProviderRegistry();
         market = new Marketplace(
             makeAddr("owner"), IERC20(address(token)), registry, makeAddr("treasury"), 100, 1 hours
+        );
+        blacklistToken = new BlacklistToken();
+        blacklistMarket = new Marketplace(
+            makeAddr("owner"),
+            IERC20(address(blacklistToken)),
+            registry,
+            makeAddr("treasury"),
+            100,
+            1 hours
         );
     }
 
@@ -58,7 +79,7 @@ contract Gas_Test is Test {
             uint256 id = createOrderAsTenant(1 hours);
             market.placeBid(id, 500);
             vm.prank(tenant);
-            market.acceptBid(id, address(this));
+            market.acceptBid(id, address(this), 500);
         }
         // An order this contract bids on for the first time, after a rival.
         requireId(createOrderAsTenant(30 days), FIRST_BID_ORDER);
@@ -77,10 +98,58 @@ contract Gas_Test is Test {
         requireId(createOrderAsTenant(1 minutes), FINALIZE_ORDER);
         bidAsRival(FINALIZE_ORDER, 500);
 
+        // A full order, and one where this contract's bid is the worst of a full order.
+        address[] memory bidders = new address[](market.MAX_BIDS_PER_ORDER());
+        for (uint256 i; i < bidders.length; ++i) {
+            bidders[i] = makeAddr(string.concat("bidder ", vm.toString(i)));
+            vm.prank(bidders[i]);
+            registry.register("https://bidder.example", new Attribute[](0));
+        }
+        requireId(createOrderAsTenant(30 days), FULL_ORDER);
+        for (uint256 i; i < bidders.length; ++i) {
+            vm.prank(bidders[i]);
+            market.placeBid(FULL_ORDER, 500 + i);
+        }
+        requireId(createOrderAsTenant(30 days), FULL_ORDER_OWN_LAST);
+        for (uint256 i; i < bidders.length - 1; ++i) {
+            vm.prank(bidders[i]);
+            market.placeBid(FULL_ORDER_OWN_LAST, 500 + i);
+        }
+        market.placeBid(FULL_ORDER_OWN_LAST, 900);
+
+        setUpBlacklistMarket();
+
         // A first withdrawal, then an hour of streaming.
         vm.warp(block.timestamp + 1 hours);
         market.withdraw(leaseIds(LEASES));
         vm.warp(block.timestamp + 1 hours);
+    }
+
+    /// @dev This contract's payout of lease 1 was refused and credited (then it was cleared, to
+    /// claim it); lease 2 is this contract's as the tenant, its provider (the rival) blacklisted.
+    function setUpBlacklistMarket() internal {
+        for (uint256 i; i < 2; ++i) {
+            address account = i == 0 ? tenant : address(this);
+            blacklistToken.mint(account, 1e15);
+            vm.prank(account);
+            blacklistToken.approve(address(blacklistMarket), type(uint256).max);
+        }
+        vm.prank(tenant);
+        uint256 id = blacklistMarket.createOrder(resources(), 1000, 1 hours, 1000 * 1 days, "m");
+        blacklistMarket.placeBid(id, 500);
+        vm.prank(tenant);
+        blacklistMarket.acceptBid(id, address(this), 500);
+        id = blacklistMarket.createOrder(resources(), 1000, 1 hours, 1000 * 1 days, "m");
+        requireId(id, DEFERRED_CLOSE_LEASE);
+        vm.prank(rival);
+        blacklistMarket.placeBid(id, 500);
+        blacklistMarket.acceptBid(id, rival, 500);
+        vm.warp(block.timestamp + 1 hours);
+        blacklistToken.setBlacklisted(address(this), true);
+        blacklistMarket.close(1);
+        require(blacklistMarket.claimable(address(this)) != 0, "gas fixture: nothing credited");
+        blacklistToken.setBlacklisted(address(this), false);
+        blacklistToken.setBlacklisted(rival, true);
     }
 
     function test_Gas_CreateOrder_1KiBManifest() external {
@@ -95,8 +164,19 @@ contract Gas_Test is Test {
         market.placeBid(LOWER_BID_ORDER, 700);
     }
 
+    /// @dev The worst case of placeBid: a new bid on a full order, below only the worst, which it
+    /// evicts (MAX_BIDS_PER_ORDER bids read).
+    function test_Gas_PlaceBid_FullOrder() external {
+        market.placeBid(FULL_ORDER, 530);
+    }
+
+    /// @dev The worst case of cancelBid: the last bid of a full order.
+    function test_Gas_CancelBid_LastOfFullOrder() external {
+        market.cancelBid(FULL_ORDER_OWN_LAST);
+    }
+
     function test_Gas_AcceptBid() external {
-        market.acceptBid(ACCEPT_ORDER, rival);
+        market.acceptBid(ACCEPT_ORDER, rival, 500);
     }
 
     function test_Gas_Finalize() external {
@@ -119,13 +199,22 @@ contract Gas_Test is Test {
         market.close(CLOSE_LEASE);
     }
 
+    /// @dev The tenant closes; the token refuses the provider, whose payout is credited.
+    function test_Gas_Close_PayoutDeferred() external {
+        blacklistMarket.close(DEFERRED_CLOSE_LEASE);
+    }
+
+    function test_Gas_Claim() external {
+        blacklistMarket.claim(address(this));
+    }
+
     /// @dev createOrder, placeBid, acceptBid, withdraw after an hour, close after another.
     function test_Gas_FullLifecycle() external {
         vm.prank(tenant);
         uint256 id = market.createOrder(resources(), 1000, 1 hours, 1000 * 1 days, MANIFEST_1KIB);
         market.placeBid(id, 500);
         vm.prank(tenant);
-        market.acceptBid(id, address(this));
+        market.acceptBid(id, address(this), 500);
         vm.warp(block.timestamp + 1 hours);
         uint256[] memory ids = new uint256[](1);
         ids[0] = id;

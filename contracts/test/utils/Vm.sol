@@ -17,6 +17,7 @@ interface Vm {
     function stopPrank() external;
     function addr(uint256 privateKey) external pure returns (address);
     function label(address account, string calldata newLabel) external;
+    function toString(uint256 value) external pure returns (string memory);
 
     // Fuzzing
     function assume(bool condition) external pure;

@@ -51,6 +51,8 @@ export const revertHints: Readonly<Record<string, string>> = {
   Marketplace_NoBids:
     'no provider bid: cancel the order with `supercloud order cancel <id>` and order again with a higher --max-price or other resources',
   Marketplace_NoBid: 'pick a provider listed by `supercloud order bids <id>`',
+  Marketplace_BidAboveLimit:
+    'the bid is above the price you accept (it was raised after you read it): see `supercloud order bids <id>`, and accept again with --max-price if the new price suits you',
   Marketplace_OrderNotOpen:
     'the order is already leased or cancelled: see `supercloud order show <id>`',
   Marketplace_CallerNotTenant: 'use the key of the wallet that created the order',

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { Command } from 'commander';
 import { getAddress, isAddress } from 'ethers';
-import { parseDeposit, parsePositiveInteger } from './amounts.js';
+import { parseDeposit, parsePositiveInteger, parsePricePerSecond } from './amounts.js';
 import { envNames, requirePrivateKey, resolveSettings, type ConnectionFlags } from './config.js';
 import { CliUsageError, errorMessage } from './errors.js';
 import { toJson } from './format.js';
@@ -153,14 +153,28 @@ function orderCommands(): Command {
     .command('accept <orderId>')
     .description("accept a provider's bid now (tenant only): the lease starts at its price")
     .requiredOption('--provider <address>', 'the bidder to accept (see `order bids`)')
-    .action(async (id: string, flags: { provider: string }, command: Command) => {
-      const orderId = idOf('the order id')(id);
-      const provider = addressOf(flags.provider);
-      await withTenant(command, true, async ({ client }, out) => {
-        const lease = await client.acceptBid(orderId, provider);
-        out.result(lease, renderLeaseStarted(lease, await client.chainTime()));
-      });
-    });
+    .option(
+      '--max-price <price>',
+      'the most to accept, per second ("700") or per hour/day ("2520000/h"), e.g. the price `order bids` showed (default: the bid as read now)',
+    )
+    .action(
+      async (id: string, flags: { provider: string; maxPrice?: string }, command: Command) => {
+        const orderId = idOf('the order id')(id);
+        const provider = addressOf(flags.provider);
+        const maxPricePerSecond =
+          flags.maxPrice === undefined
+            ? undefined
+            : parsePricePerSecond('--max-price', flags.maxPrice);
+        await withTenant(command, true, async ({ client }, out) => {
+          const lease = await client.acceptBid(
+            orderId,
+            provider,
+            maxPricePerSecond === undefined ? {} : { maxPricePerSecond },
+          );
+          out.result(lease, renderLeaseStarted(lease, await client.chainTime()));
+        });
+      },
+    );
 
   order
     .command('finalize <orderId>')

@@ -259,11 +259,27 @@ export class TenantClient {
       );
   }
 
-  /** Accepts `provider`'s bid at once (tenant only, any time before the order is leased). */
-  async acceptBid(orderId: bigint, provider: string): Promise<LeaseStarted> {
+  /**
+   * Accepts `provider`'s bid at once (tenant only, any time before the order is leased), at most
+   * at `maxPricePerSecond`: the price the tenant saw. Without it, the bid is read now and that
+   * price is the limit. Either way a bid raised in the meantime (cancelled and placed again
+   * higher, e.g. just ahead of this transaction) reverts with `Marketplace_BidAboveLimit`
+   * instead of starting a dearer lease.
+   */
+  async acceptBid(
+    orderId: bigint,
+    provider: string,
+    options: { readonly maxPricePerSecond?: bigint } = {},
+  ): Promise<LeaseStarted> {
     const market = this.writer();
+    const maxPricePerSecond =
+      options.maxPricePerSecond ?? (await this.reader.getBid(orderId, provider));
+    // Without a live bid (0) it is sent anyway: the marketplace's Marketplace_NoBid says so.
+    if (options.maxPricePerSecond === undefined && maxPricePerSecond > 0n) {
+      this.progress(`${provider} bids ${maxPricePerSecond} per second; accepting at most that`);
+    }
     return this.leaseStarted(
-      await this.send('acceptBid', () => market.acceptBid(orderId, provider)),
+      await this.send('acceptBid', () => market.acceptBid(orderId, provider, maxPricePerSecond)),
     );
   }
 

@@ -129,7 +129,7 @@ describe('contracts on the local chain', () => {
     const leaseId = await createOrder(1000n, deposit);
     await mined((market.connect(asProvider) as typeof market).placeBid(leaseId, price));
     const started = await mined(
-      (market.connect(asTenant) as typeof market).acceptBid(leaseId, gpuProvider.address),
+      (market.connect(asTenant) as typeof market).acceptBid(leaseId, gpuProvider.address, price),
     );
 
     // Real time passes on anvil (no time travel on the shared chain).

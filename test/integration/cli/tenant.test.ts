@@ -131,7 +131,16 @@ describe('TenantClient', () => {
       pricePerSecond: 700n,
     });
 
+    // Below the bid's price: refused by the marketplace's bound, decoded, nothing leased.
+    await expect(
+      client.acceptBid(created.orderId, providerA.address, { maxPricePerSecond: 899n }),
+    ).rejects.toThrow(
+      /Marketplace_BidAboveLimit\(orderId=\d+, provider=0x[0-9a-fA-F]{40}, pricePerSecond=900, maxPricePerSecond=899\)/,
+    );
+    expect((await client.order(created.orderId)).status).toBe('Open');
+
     const lease = await client.acceptBid(created.orderId, providerA.address);
+    expect(lines).toContain(`${providerA.address} bids 900 per second; accepting at most that`);
     expect(lease).toMatchObject({
       leaseId: created.orderId,
       provider: providerA.address,
@@ -363,6 +372,8 @@ describe('the supercloud process', () => {
       String(orderId),
       '--provider',
       providerB.address,
+      '--max-price',
+      '500',
     ]);
     expect(accepted.code).toBe(0);
     expect((await market().getLease(orderId)).provider).toBe(providerB.address);

@@ -275,7 +275,7 @@ describe('provider registration and bidding', () => {
       const asCompetitor = connectContract(marketplaceAbi, chain.contracts.marketplace, competitor);
       await mined(asCompetitor.placeBid(orderId, listPrice(2) - 1n));
       const asTenant = connectContract(marketplaceAbi, chain.contracts.marketplace, tenant);
-      await mined(asTenant.acceptBid(orderId, competitor.address));
+      await mined(asTenant.acceptBid(orderId, competitor.address, listPrice(2) - 1n));
       await waitFor(
         'the reservation released',
         async () => (await metric('supercloud_reserved_gpus', { pool: h100.name })) === 1,

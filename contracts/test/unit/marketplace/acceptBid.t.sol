@@ -22,19 +22,19 @@ contract AcceptBid_Unit_Test is Base {
         market.pause();
         vm.expectRevert(Pausable.EnforcedPause.selector);
         vm.prank(tenant);
-        market.acceptBid(orderId, alice);
+        market.acceptBid(orderId, alice, 500);
     }
 
     function test_RevertGiven_OrderNotOpen() external {
         vm.prank(tenant);
-        market.acceptBid(orderId, alice);
+        market.acceptBid(orderId, alice, 500);
         vm.expectRevert(
             abi.encodeWithSelector(
                 Errors.Marketplace_OrderNotOpen.selector, orderId, OrderStatus.Leased
             )
         );
         vm.prank(tenant);
-        market.acceptBid(orderId, bob);
+        market.acceptBid(orderId, bob, 600);
     }
 
     function test_RevertWhen_CallerNotTenant() external {
@@ -44,13 +44,47 @@ contract AcceptBid_Unit_Test is Base {
             )
         );
         vm.prank(alice);
-        market.acceptBid(orderId, alice);
+        market.acceptBid(orderId, alice, 500);
     }
 
     function test_RevertGiven_ProviderHasNoBid() external {
         vm.expectRevert(abi.encodeWithSelector(Errors.Marketplace_NoBid.selector, orderId, carol));
         vm.prank(tenant);
-        market.acceptBid(orderId, carol);
+        market.acceptBid(orderId, carol, MAX_PRICE);
+    }
+
+    function test_RevertWhen_BidAboveTheTenantsLimit() external {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Errors.Marketplace_BidAboveLimit.selector, orderId, bob, 600, 599
+            )
+        );
+        vm.prank(tenant);
+        market.acceptBid(orderId, bob, 599);
+    }
+
+    function test_RevertGiven_BidRaisedAfterTheTenantReadIt() external {
+        // The tenant read bob's 600 and sends acceptBid(600); bob gets in first: he cancels and
+        // bids again at the order's maximum.
+        uint256 seen = market.getBid(orderId, bob);
+        vm.startPrank(bob);
+        market.cancelBid(orderId);
+        market.placeBid(orderId, MAX_PRICE);
+        vm.stopPrank();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Errors.Marketplace_BidAboveLimit.selector, orderId, bob, MAX_PRICE, seen
+            )
+        );
+        vm.prank(tenant);
+        market.acceptBid(orderId, bob, seen);
+        assertTrue(market.getOrder(orderId).status == OrderStatus.Open, "still open");
+    }
+
+    function test_WhenLimitAboveTheBid() external {
+        vm.prank(tenant);
+        market.acceptBid(orderId, bob, MAX_PRICE);
+        assertEq(market.getLease(orderId).pricePerSecond, 600, "at the bid, not at the limit");
     }
 
     function test_WhenBestBidBeforeDeadline() external {
@@ -66,7 +100,7 @@ contract AcceptBid_Unit_Test is Base {
             block.timestamp + DEPOSIT / 500
         );
         vm.prank(tenant);
-        market.acceptBid(orderId, alice);
+        market.acceptBid(orderId, alice, 500);
 
         OrderView memory order = market.getOrder(orderId);
         assertTrue(order.status == OrderStatus.Leased, "leased");
@@ -84,7 +118,7 @@ contract AcceptBid_Unit_Test is Base {
 
     function test_WhenNotTheBestBid() external {
         vm.prank(tenant);
-        market.acceptBid(orderId, bob);
+        market.acceptBid(orderId, bob, 600);
         LeaseView memory lease = market.getLease(orderId);
         assertEq(lease.provider, bob, "tenant's choice");
         assertEq(lease.pricePerSecond, 600, "at bob's price");
@@ -93,7 +127,7 @@ contract AcceptBid_Unit_Test is Base {
     function test_WhenAfterDeadline() external {
         skip(BIDDING_DURATION + 1 days);
         vm.prank(tenant);
-        market.acceptBid(orderId, bob);
+        market.acceptBid(orderId, bob, 600);
         assertEq(market.getLease(orderId).provider, bob, "still open: the tenant may choose");
     }
 }

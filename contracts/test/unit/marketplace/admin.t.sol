@@ -21,6 +21,8 @@ contract Admin_Unit_Test is Base {
         assertEq(market.minRunSeconds(), MIN_RUN_SECONDS, "minimum run");
         assertEq(market.lastOrderId(), 0, "no orders");
         assertEq(market.MAX_FEE_BPS(), 1000, "fee cap: 10%");
+        assertEq(market.MAX_BIDS_PER_ORDER(), 32, "bid cap");
+        assertEq(market.totalClaimable(), 0, "no credits");
     }
 
     function test_RevertWhen_ConstructedWithZeroToken() external {
@@ -148,6 +150,23 @@ contract Admin_Unit_Test is Base {
         assertEq(market.claimFees(), fees, "claimed");
         assertEq(token.balanceOf(treasury), fees, "to the treasury");
         assertEq(market.unclaimedFees(), 0, "none left");
+    }
+
+    function test_ClaimFeesWhenTreasuryRefused() external {
+        // Fees are not credited like a party's payment: they stay, and the owner moves the treasury.
+        uint256 leaseId = createLease(alice, 500);
+        skip(1 hours);
+        vm.prank(alice);
+        market.withdraw(ids(leaseId));
+        uint256 fees = feeOf(500 * 1 hours);
+        blacklist(treasury);
+        vm.expectRevert();
+        market.claimFees();
+        assertEq(market.unclaimedFees(), fees, "the fees stay");
+        vm.prank(owner);
+        market.setTreasury(stranger);
+        assertEq(market.claimFees(), fees, "claimed");
+        assertEq(token.balanceOf(stranger), fees, "to the new treasury");
     }
 
     function test_ClaimFeesWhenNone() external {

@@ -19,7 +19,7 @@ contract CancelBid_Unit_Test is Base {
 
     function test_RevertGiven_OrderNotOpen() external {
         vm.prank(tenant);
-        market.acceptBid(orderId, bob);
+        market.acceptBid(orderId, bob, 600);
         vm.expectRevert(
             abi.encodeWithSelector(
                 Errors.Marketplace_OrderNotOpen.selector, orderId, OrderStatus.Leased
@@ -27,6 +27,37 @@ contract CancelBid_Unit_Test is Base {
         );
         vm.prank(alice);
         market.cancelBid(orderId);
+    }
+
+    function test_RevertWhen_AtDeadline() external {
+        uint256 deadline = block.timestamp + BIDDING_DURATION;
+        vm.warp(deadline);
+        vm.expectRevert(
+            abi.encodeWithSelector(Errors.Marketplace_BiddingClosed.selector, orderId, deadline)
+        );
+        vm.prank(alice);
+        market.cancelBid(orderId);
+    }
+
+    function test_RevertWhen_AfterDeadline() external {
+        uint256 deadline = block.timestamp + BIDDING_DURATION;
+        skip(BIDDING_DURATION + 1 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(Errors.Marketplace_BiddingClosed.selector, orderId, deadline)
+        );
+        vm.prank(alice);
+        market.cancelBid(orderId);
+        // The shielding bid stands: finalize leases the order at it.
+        market.finalize(orderId);
+        assertEq(market.getLease(orderId).provider, alice, "alice is held to her bid");
+        assertEq(market.getLease(orderId).pricePerSecond, 500, "at her price");
+    }
+
+    function test_WhenOneSecondBeforeDeadline() external {
+        skip(BIDDING_DURATION - 1);
+        vm.prank(alice);
+        market.cancelBid(orderId);
+        assertEq(market.getBid(orderId, alice), 0, "cancelled");
     }
 
     function test_RevertGiven_NoLiveBid() external {
@@ -53,6 +84,7 @@ contract CancelBid_Unit_Test is Base {
         assertEq(market.getOrder(orderId).bestBidder, bob, "next best");
         assertEq(market.getBid(orderId, alice), 0, "bid gone");
         assertEq(market.getBids(orderId).length, 2, "two left");
+        assertEq(market.getOrder(orderId).bidCount, 2, "count");
     }
 
     function test_GivenMiddleBid() external {
@@ -84,6 +116,7 @@ contract CancelBid_Unit_Test is Base {
         OrderView memory order = market.getOrder(orderId);
         assertEq(order.bestBidder, address(0), "no best");
         assertEq(order.bestPricePerSecond, 0, "no best price");
+        assertEq(order.bidCount, 0, "no count");
         assertEq(market.getBids(orderId).length, 0, "none left");
     }
 

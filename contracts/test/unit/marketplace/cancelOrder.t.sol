@@ -19,7 +19,7 @@ contract CancelOrder_Unit_Test is Base {
     function test_RevertGiven_Leased() external {
         bid(alice, orderId, 500);
         vm.prank(tenant);
-        market.acceptBid(orderId, alice);
+        market.acceptBid(orderId, alice, 500);
         vm.expectRevert(
             abi.encodeWithSelector(
                 Errors.Marketplace_OrderNotOpen.selector, orderId, OrderStatus.Leased
@@ -86,6 +86,20 @@ contract CancelOrder_Unit_Test is Base {
         vm.prank(stranger);
         market.cancelOrder(orderId);
         assertRefunded();
+    }
+
+    function test_GivenTenantBlacklisted() external {
+        vm.warp(deadline);
+        blacklist(tenant);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IMarketplace.OrderCancelled(orderId, tenant, stranger, DEPOSIT);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IMarketplace.PaymentDeferred(tenant, DEPOSIT, DEPOSIT);
+        vm.prank(stranger);
+        market.cancelOrder(orderId);
+        assertTrue(market.getOrder(orderId).status == OrderStatus.Cancelled, "cancelled");
+        assertEq(market.claimable(tenant), DEPOSIT, "the refund is the tenant's to claim");
+        assertEq(token.balanceOf(address(market)), DEPOSIT, "held for it");
     }
 
     function test_WhenPaused() external {

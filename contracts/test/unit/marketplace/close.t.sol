@@ -107,6 +107,90 @@ contract Close_Unit_Test is Base {
         assertEq(market.accruedOf(leaseId), 0, "accruedOf");
     }
 
+    /*//////////////////////////////////////////////////////////////
+               A TOKEN THAT REFUSES A PARTY (BLACKLISTED)
+    //////////////////////////////////////////////////////////////*/
+
+    function test_GivenTenantBlacklisted() external {
+        skip(1 hours);
+        uint256 amount = PRICE * 1 hours;
+        uint256 fee = feeOf(amount);
+        uint256 refund = DEPOSIT - amount;
+        blacklist(tenant);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IMarketplace.LeaseClosed(leaseId, tenant, alice, alice, amount - fee, fee, refund);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IMarketplace.PaymentDeferred(tenant, refund, refund);
+        vm.prank(alice);
+        market.close(leaseId);
+
+        assertEq(token.balanceOf(alice), amount - fee, "the provider is paid all the same");
+        assertEq(token.balanceOf(tenant), TENANT_FUNDS - DEPOSIT, "the refund did not move");
+        assertEq(market.claimable(tenant), refund, "it is the tenant's to claim");
+        assertEq(market.totalClaimable(), refund, "total");
+        assertEq(token.balanceOf(address(market)), fee + refund, "fee + credit");
+        assertFalse(market.getLease(leaseId).active, "closed");
+    }
+
+    function test_GivenProviderBlacklisted() external {
+        skip(1 hours);
+        uint256 amount = PRICE * 1 hours;
+        uint256 payout = amount - feeOf(amount);
+        blacklist(alice);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IMarketplace.LeaseClosed(
+            leaseId, tenant, alice, tenant, payout, feeOf(amount), DEPOSIT - amount
+        );
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IMarketplace.PaymentDeferred(alice, payout, payout);
+        vm.prank(tenant);
+        market.close(leaseId);
+
+        // Before the fix the payout's revert undid the close: the escrow kept streaming to a
+        // provider that could not be paid, and the tenant could not stop it.
+        assertFalse(market.getLease(leaseId).active, "closed: the stream stopped");
+        assertEq(token.balanceOf(tenant), TENANT_FUNDS - amount, "the tenant is refunded");
+        assertEq(token.balanceOf(alice), 0, "the payout did not move");
+        assertEq(market.claimable(alice), payout, "it is the provider's to claim");
+    }
+
+    function test_GivenBothBlacklisted() external {
+        skip(1 hours);
+        uint256 amount = PRICE * 1 hours;
+        uint256 payout = amount - feeOf(amount);
+        uint256 refund = DEPOSIT - amount;
+        blacklist(alice);
+        blacklist(tenant);
+        vm.prank(tenant);
+        market.close(leaseId);
+        assertEq(market.claimable(alice), payout, "provider credited");
+        assertEq(market.claimable(tenant), refund, "tenant credited");
+        assertEq(market.totalClaimable(), payout + refund, "total");
+        assertEq(
+            token.balanceOf(address(market)),
+            market.unclaimedFees() + market.totalClaimable(),
+            "balance = fees + credits"
+        );
+    }
+
+    function test_GivenTokenReturnsFalseForAParty() external {
+        skip(1 hours);
+        token.setReturnsFalse(true);
+        blacklist(tenant);
+        vm.prank(alice);
+        market.close(leaseId);
+        assertEq(market.claimable(tenant), DEPOSIT - PRICE * 1 hours, "a false return is a refusal");
+        assertEq(market.claimable(alice), 0, "the provider was paid");
+    }
+
+    function test_GivenStrangerClosesExhaustedLeaseOfBlacklistedProvider() external {
+        vm.warp(startedAt + DEPOSIT / PRICE);
+        blacklist(alice);
+        vm.prank(stranger);
+        market.close(leaseId);
+        assertEq(market.claimable(alice), DEPOSIT - feeOf(DEPOSIT), "credited");
+    }
+
     function test_WhenPaused() external {
         vm.prank(owner);
         market.pause();

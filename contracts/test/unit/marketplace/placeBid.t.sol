@@ -32,7 +32,7 @@ contract PlaceBid_Unit_Test is Base {
     function test_RevertGiven_OrderLeased() external {
         bid(alice, orderId, 500);
         vm.prank(tenant);
-        market.acceptBid(orderId, alice);
+        market.acceptBid(orderId, alice, 500);
         vm.expectRevert(
             abi.encodeWithSelector(
                 Errors.Marketplace_OrderNotOpen.selector, orderId, OrderStatus.Leased
@@ -179,6 +179,126 @@ contract PlaceBid_Unit_Test is Base {
         bid(carol, orderId, 700);
         bid(carol, orderId, 550);
         assertRanking(alice, carol, bob);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                   A FULL ORDER: MAX_BIDS_PER_ORDER LIVE BIDS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Fills the order with bids at 100, 110, ..., the worst at 100 + 10 * (MAX - 1).
+    function fillOrder() internal returns (address[] memory bidders, uint256 worst) {
+        bidders = registerBidders(market.MAX_BIDS_PER_ORDER());
+        placeBids(orderId, bidders, 100, 10);
+        worst = 100 + 10 * (bidders.length - 1);
+        assertEq(market.getOrder(orderId).bidCount, bidders.length, "full");
+    }
+
+    function test_GivenOneBelowFull() external {
+        address[] memory bidders = registerBidders(market.MAX_BIDS_PER_ORDER() - 1);
+        placeBids(orderId, bidders, 100, 10);
+        vm.recordLogs();
+        bid(alice, orderId, MAX_PRICE);
+        assertEq(vm.getRecordedLogs().length, 1, "BidPlaced only: nothing evicted");
+        assertEq(market.getOrder(orderId).bidCount, market.MAX_BIDS_PER_ORDER(), "now full");
+        assertEq(market.getBid(orderId, alice), MAX_PRICE, "taken, the worst");
+    }
+
+    function test_RevertGiven_OrderFull_WhenPriceAboveWorst() external {
+        (, uint256 worst) = fillOrder();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Errors.Marketplace_BidNotBelowWorst.selector, orderId, worst + 1, worst
+            )
+        );
+        bid(alice, orderId, worst + 1);
+    }
+
+    function test_RevertGiven_OrderFull_WhenPriceEqualToWorst() external {
+        // At an equal price the earlier bid ranks first: the new one would be the worst.
+        (, uint256 worst) = fillOrder();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Errors.Marketplace_BidNotBelowWorst.selector, orderId, worst, worst
+            )
+        );
+        bid(alice, orderId, worst);
+    }
+
+    function test_GivenOrderFull_WhenPriceBelowWorst() external {
+        (address[] memory bidders, uint256 worst) = fillOrder();
+        address evicted = bidders[bidders.length - 1];
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IMarketplace.BidEvicted(orderId, evicted, worst);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IMarketplace.BidPlaced(orderId, alice, worst - 1, bidders[0], 100);
+        bid(alice, orderId, worst - 1);
+
+        assertEq(market.getBid(orderId, evicted), 0, "the worst is no longer live");
+        assertEq(market.getOrder(orderId).bidCount, bidders.length, "still full");
+        BidView[] memory bids = market.getBids(orderId);
+        assertEq(bids.length, bidders.length, "as many bids");
+        assertEq(bids[bids.length - 1].provider, alice, "alice is the worst now");
+        assertEq(bids[bids.length - 2].provider, bidders[bidders.length - 2], "before her");
+    }
+
+    function test_GivenOrderFull_WhenNewBestBid() external {
+        (address[] memory bidders,) = fillOrder();
+        bid(alice, orderId, 1);
+        assertBest(alice, 1);
+        BidView[] memory bids = market.getBids(orderId);
+        assertEq(bids.length, bidders.length, "as many bids");
+        assertEq(bids[1].provider, bidders[0], "the former best second");
+        assertEq(bids[bids.length - 1].provider, bidders[bidders.length - 2], "former second worst");
+        assertEq(market.getBid(orderId, bidders[bidders.length - 1]), 0, "the worst evicted");
+    }
+
+    function test_GivenOrderFull_WhenTheWorstPriceIsShared() external {
+        // The last two share the worst price; the later of them is the one evicted.
+        address[] memory bidders = registerBidders(market.MAX_BIDS_PER_ORDER());
+        uint256 last = bidders.length - 1;
+        for (uint256 i; i < last; ++i) {
+            bid(bidders[i], orderId, 100 + i);
+        }
+        bid(bidders[last], orderId, 100 + last - 1);
+        bid(alice, orderId, 100 + last - 2);
+        assertEq(market.getBid(orderId, bidders[last]), 0, "the later of the two evicted");
+        assertEq(market.getBid(orderId, bidders[last - 1]), 100 + last - 1, "the earlier stays");
+    }
+
+    function test_GivenOrderFull_WhenALiveBidLowers() external {
+        (address[] memory bidders, uint256 worst) = fillOrder();
+        address worstBidder = bidders[bidders.length - 1];
+        vm.recordLogs();
+        bid(worstBidder, orderId, 50);
+        assertEq(vm.getRecordedLogs().length, 1, "BidPlaced only: nothing evicted");
+        assertBest(worstBidder, 50);
+        assertEq(market.getOrder(orderId).bidCount, bidders.length, "still full");
+        // The new worst is the former second worst.
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Errors.Marketplace_BidNotBelowWorst.selector, orderId, worst - 10, worst - 10
+            )
+        );
+        bid(alice, orderId, worst - 10);
+    }
+
+    function test_GivenOrderFull_WhenABidWasCancelled() external {
+        (address[] memory bidders,) = fillOrder();
+        vm.prank(bidders[0]);
+        market.cancelBid(orderId);
+        bid(alice, orderId, MAX_PRICE);
+        assertEq(market.getBid(orderId, alice), MAX_PRICE, "room again: any price");
+        assertEq(market.getOrder(orderId).bidCount, bidders.length, "full again");
+    }
+
+    function test_GivenOrderFull_WhenTheEvictedBidsAgain() external {
+        (address[] memory bidders, uint256 worst) = fillOrder();
+        address evicted = bidders[bidders.length - 1];
+        bid(alice, orderId, worst - 1);
+        // A new bid now: below the new worst (alice's), and evicting her.
+        bid(evicted, orderId, worst - 2);
+        assertEq(market.getBid(orderId, alice), 0, "alice evicted in turn");
+        assertEq(market.getBid(orderId, evicted), worst - 2, "back in");
     }
 
     function assertBest(address provider, uint256 price) internal view {

@@ -29,11 +29,12 @@ contract Views_Unit_Test is Base {
         bid(alice, orderId, 700);
         bid(bob, orderId, 600);
         vm.prank(tenant);
-        market.acceptBid(orderId, alice);
+        market.acceptBid(orderId, alice, 700);
         BidView[] memory bids = market.getBids(orderId);
         assertEq(bids.length, 2, "as they stood");
         assertEq(bids[0].provider, bob, "bob first");
         assertEq(bids[0].pricePerSecond, 600, "at 600");
+        assertEq(market.getOrder(orderId).bidCount, 2, "count as it stood");
     }
 
     function test_GetLeaseOverTime() external {

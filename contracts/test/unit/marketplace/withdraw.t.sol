@@ -132,6 +132,41 @@ contract Withdraw_Unit_Test is Base {
         assertEq(paid, PRICE * 1 hours - feeOf(PRICE * 1 hours), "the lease keeps its fee");
     }
 
+    function test_GivenProviderBlacklisted() external {
+        uint256 second = createLease(alice, 300);
+        skip(1 hours);
+        uint256[] memory both = new uint256[](2);
+        (both[0], both[1]) = (leaseId, second);
+        uint256 net =
+            PRICE * 1 hours - feeOf(PRICE * 1 hours) + 300 * 1 hours - feeOf(300 * 1 hours);
+        blacklist(alice);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IMarketplace.Withdrawn(
+            leaseId, alice, PRICE * 1 hours, feeOf(PRICE * 1 hours), DEPOSIT - PRICE * 1 hours
+        );
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IMarketplace.Withdrawn(
+            second, alice, 300 * 1 hours, feeOf(300 * 1 hours), DEPOSIT - 300 * 1 hours
+        );
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IMarketplace.PaymentDeferred(alice, net, net);
+        vm.prank(alice);
+        uint256 paid = market.withdraw(both);
+
+        assertEq(paid, net, "what the leases paid, credited");
+        assertEq(token.balanceOf(alice), 0, "nothing moved");
+        assertEq(market.claimable(alice), net, "claimable");
+        assertEq(market.getLease(leaseId).accrued, 0, "the leases are settled");
+
+        // Credits add up.
+        skip(1 hours);
+        vm.prank(alice);
+        market.withdraw(ids(leaseId));
+        assertEq(
+            market.claimable(alice), net + PRICE * 1 hours - feeOf(PRICE * 1 hours), "added up"
+        );
+    }
+
     function test_WhenPaused() external {
         vm.prank(owner);
         market.pause();
