@@ -202,6 +202,22 @@ describe('BidEngine', () => {
     expect(bidder.reservations.size).toBe(0);
   });
 
+  it('releases the reservation when a lower bid evicts ours from a full order, not for others', async () => {
+    const chain = new FakeChain();
+    const bidder = engine(chain);
+    await bidder.handle([chain.open(1n)]);
+    const evicted = (provider: string) =>
+      ({
+        contract: 'marketplace',
+        name: 'BidEvicted',
+        args: { orderId: 1n, provider, pricePerSecond: 4n },
+      }) as unknown as ChainEvent;
+    await bidder.handle([evicted(other)]);
+    expect(bidder.reservations.size).toBe(1);
+    await bidder.handle([evicted(me)]);
+    expect(bidder.reservations.size).toBe(0);
+  });
+
   it('releases reservations of auctions past their deadline that another bid leads', async () => {
     const chain = new FakeChain();
     const bidder = engine(chain);

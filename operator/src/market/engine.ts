@@ -116,6 +116,12 @@ export class BidEngine {
             this.settle(event.args.orderId, 'cancelled');
           }
           break;
+        case 'BidEvicted':
+          // A full order took a lower bid in place of ours: the auction is lost to us.
+          if (sameAddress(event.args.provider, this.options.provider)) {
+            this.settle(event.args.orderId, 'lost');
+          }
+          break;
         default:
           break;
       }
