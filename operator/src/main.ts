@@ -25,7 +25,7 @@ async function run(flags: RunFlags): Promise<void> {
     gracefulShutdownMs: options.gracefulShutdownMs,
     logger,
   });
-  const controllers = addControllers(manager, {
+  addControllers(manager, {
     verification: options.leaseVerification,
     ingressNamespace: options.ingressNamespace,
     workers: options.leaseWorkers,
@@ -36,10 +36,7 @@ async function run(flags: RunFlags): Promise<void> {
       settlementIntervalMs: options.settlementIntervalMs,
     },
   });
-  // The chain sessions end with the manager: the follower saves its checkpoint, the sender stops.
-  const stopChain = (): void => void controllers.stop();
-  process.once('SIGTERM', stopChain);
-  process.once('SIGINT', stopChain);
+  // One shutdown path: the manager stops the controllers, then the chain sessions (a runnable).
   manager.stopOnSignals();
   logger.info('starting', {
     server: manager.client.server.href,

@@ -1,7 +1,7 @@
 // The operator's controllers, added to a manager in one call.
-import type { ComputeLease } from '../api/computelease.js';
-import type { Controller } from '../kube/controller.js';
+import { ChannelSource } from '../kube/channel-source.js';
 import type { Manager } from '../kube/manager.js';
+import { untilAborted } from '../kube/runnable.js';
 import { chainVerifier } from './computelease/chain-verifier.js';
 import {
   computeLeaseController,
@@ -28,23 +28,18 @@ export interface ControllersOptions extends Omit<ComputeLeaseControllerOptions, 
   readonly chainTimings?: Partial<ChainTimings>;
 }
 
-/** What the controllers hold outside the cluster: the Provider's chain sessions. */
-export interface RunningControllers {
-  /** Stops the chain followers and transaction senders; call once the manager stopped. */
-  stop(): Promise<void>;
-}
-
 /**
- * Adds the GpuNodePool, ComputeLease and Provider controllers (and the cache indexes they share).
+ * Adds the GpuNodePool, ComputeLease and Provider controllers (and the cache indexes they share),
+ * and the runnable that ends the Provider's chain sessions with leadership or the process.
  *
- * @example const running = addControllers(manager, { ingressNamespace: 'supercloud-system' })
+ * @example addControllers(manager, { ingressNamespace: 'supercloud-system' })
  */
-export function addControllers(manager: Manager, options: ControllersOptions): RunningControllers {
+export function addControllers(manager: Manager, options: ControllersOptions): void {
   addIndexes(manager.cache);
   manager.add(gpuNodePoolController());
-  // The Provider sessions and the lease controller need each other: the chain verifier reads
-  // leases through the sessions, the lease sync wakes the lease controller.
-  const leases: { controller?: Controller<ComputeLease> } = {};
+  // Keys of leases whose facts on chain changed: emitted by the chain side, watched by the
+  // ComputeLease controller.
+  const leaseKeys = new ChannelSource();
   const provider = providerController({
     registry: manager.registry,
     timings: { ...defaultChainTimings, ...options.chainTimings },
@@ -53,7 +48,7 @@ export function addControllers(manager: Manager, options: ControllersOptions): R
     ...(options.leaseSelector
       ? { selector: options.leaseSelector, leaseLabels: options.leaseSelector.equalities }
       : {}),
-    wakeLease: (name) => leases.controller?.trigger({ name }),
+    wakeLease: (name) => leaseKeys.emit({ name }),
   });
   const verifier =
     options.verification === 'cluster'
@@ -76,9 +71,15 @@ export function addControllers(manager: Manager, options: ControllersOptions): R
             };
           },
         });
-  leases.controller = manager.add(computeLeaseController({ ...options, verifier }));
+  manager.add(computeLeaseController({ ...options, verifier, sources: [leaseKeys] }));
   manager.add(provider.spec);
-  // A replica that loses the lease must stop bidding and sending at once, not at shutdown.
-  manager.onStoppedLeading(provider.stop);
-  return { stop: provider.stop };
+  // A replica that loses the lease stops bidding and sending at once, and the process on SIGTERM
+  // only after its chain sessions saved their checkpoints.
+  manager.addRunnable({
+    name: 'chain-sessions',
+    start: async (signal) => {
+      await untilAborted(signal);
+      await provider.stop();
+    },
+  });
 }

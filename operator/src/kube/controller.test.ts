@@ -2,6 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../logging/logger.js';
 import { ControllerMetrics } from '../metrics/controller-metrics.js';
+import { ChannelSource } from './channel-source.js';
 import { KubeClient } from './client.js';
 import {
   Controller,
@@ -60,6 +61,7 @@ function harness(reconcile: (request: ReconcileRequest) => Promise<ReconcileResu
   });
   const registry = new Registry();
   const metrics = new ControllerMetrics(registry);
+  const source = new ChannelSource();
   const events = new EventRecorder(
     { create: async () => undefined, updateSeries: async () => undefined },
     { reportingInstance: 'test', clock },
@@ -74,6 +76,7 @@ function harness(reconcile: (request: ReconcileRequest) => Promise<ReconcileResu
         map: (object: KubeObject) => [{ name: object.metadata?.labels?.parent ?? '' }],
       },
     ],
+    sources: [source],
     workers,
     reconcile: (request) => reconcile(request),
   });
@@ -95,7 +98,7 @@ function harness(reconcile: (request: ReconcileRequest) => Promise<ReconcileResu
     const values = (await registry.getSingleMetric(name)!.get()).values;
     return values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
   };
-  return { clock, api, cache, running, start, metric };
+  return { clock, api, cache, running, start, metric, source };
 }
 
 describe('Controller', () => {
@@ -120,6 +123,23 @@ describe('Controller', () => {
     await flushPromises();
     expect(seen.sort()).toEqual(['a', 'b']);
     await h.running.stop();
+  });
+
+  it('reconciles keys a channel source emits while it runs, and none after it stopped', async () => {
+    const seen: string[] = [];
+    const h = harness(async ({ key }) => void seen.push(key));
+    h.api(ParentKind).listResult = { items: [parent('a')], resourceVersion: '1' };
+    await h.start();
+    seen.length = 0;
+    h.source.emit({ name: 'a' });
+    h.source.emit({ name: 'from-outside' });
+    await flushPromises();
+    expect(seen.sort()).toEqual(['a', 'from-outside']);
+    await h.running.stop();
+    seen.length = 0;
+    h.source.emit({ name: 'a' });
+    await flushPromises();
+    expect(seen).toEqual([]);
   });
 
   it('retries a throwing reconcile with exponential backoff and counts it in the metrics', async () => {

@@ -14,6 +14,7 @@ import {
   type ObjectKey,
   type ResourceKind,
 } from './objects.js';
+import type { ChannelSource } from './channel-source.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
 
@@ -73,6 +74,8 @@ export interface ControllerSpec<T extends KubeObject = KubeObject> {
   readonly owns?: readonly ResourceKind[];
   /** Other kinds that wake primaries through a mapping function. */
   readonly watches?: readonly Watch<any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Keys of primaries emitted from outside the cluster (a chain side). */
+  readonly sources?: readonly ChannelSource[];
   readonly reconcile: Reconciler;
   /** Concurrent reconciles (never two for the same key). Default 1. */
   readonly workers?: number;
@@ -178,15 +181,6 @@ export class Controller<T extends KubeObject = KubeObject> {
       });
   }
 
-  /**
-   * Enqueues a primary's key from outside the cluster (controller-runtime's channel source), e.g.
-   * when the chain changes what a lease may do. Ignored while the controller is stopped: a start
-   * enqueues every cached primary anyway.
-   */
-  trigger(key: ObjectKey): void {
-    if (this.queue) this.enqueue(this.queue, key);
-  }
-
   /** Registers the handlers (every cached object is enqueued once) and starts the workers. */
   start(): void {
     if (this.queue) return;
@@ -270,6 +264,9 @@ export class Controller<T extends KubeObject = KubeObject> {
           onDelete: toOwner,
         }),
       );
+    }
+    for (const source of spec.sources ?? []) {
+      this.removeHandlers.push(source.subscribe((key) => this.enqueue(queue, key)));
     }
     for (const watch of spec.watches ?? []) {
       const mapped = (object: KubeObject): void => {

@@ -38,6 +38,7 @@ export {
   isNotFound,
 } from './errors.js';
 export { EventRecorder, reportingController, type EventRecord } from './events.js';
+export { ChannelSource } from './channel-source.js';
 export { addFinalizer, hasFinalizer, removeFinalizer } from './finalizers.js';
 export { InformerCache } from './informer-cache.js';
 export { loadKubeConfig, type KubeConfigSource } from './kubeconfig.js';
@@ -48,4 +49,5 @@ export {
   type ManagerOptions,
 } from './manager.js';
 export * from './objects.js';
+export { untilAborted, type Runnable } from './runnable.js';
 export { byLabel, byNamespace, byOwnerUid, type IndexFunction } from './store.js';

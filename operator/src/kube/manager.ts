@@ -14,6 +14,7 @@ import { EventRecorder, clientEventSink } from './events.js';
 import { InformerCache } from './informer-cache.js';
 import { LeaderElector, clientLeaseStore } from './leader-election.js';
 import type { KubeObject } from './objects.js';
+import type { Runnable } from './runnable.js';
 
 export interface LeaderElectionConfig {
   /** The Lease's name and namespace. */
@@ -68,6 +69,7 @@ export class Manager {
   readonly logger: Logger;
   readonly identity: string;
   private readonly controllers: Controller<KubeObject>[] = [];
+  private readonly runnables: RunningRunnable[] = [];
   private readonly clock: Clock;
   private health: HealthServer | undefined;
   private elector: LeaderElector | undefined;
@@ -76,7 +78,6 @@ export class Manager {
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopping: Promise<void> | undefined;
   private leading = false;
-  private readonly stoppedLeadingListeners: Array<() => Promise<void> | void> = [];
 
   constructor(private readonly options: ManagerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -126,7 +127,7 @@ export class Manager {
       clock: this.clock,
     });
     this.controllers.push(running as unknown as Controller<KubeObject>);
-    if (this.state === 'running' && this.mayRun(running as unknown as Controller<KubeObject>)) {
+    if (this.state === 'running' && this.mayRun(spec)) {
       void this.cache.waitForSync().then(() => running.start());
     }
     return running;
@@ -138,12 +139,17 @@ export class Manager {
   }
 
   /**
-   * Runs `listener` when this replica loses the leader lease (and on shutdown while leading),
-   * after the leader-only controllers stopped and before the lease is released: work a
-   * controller started outside the cluster (a chain session, a bid engine) ends there too.
+   * Adds work that runs beside the controllers: started with them (leader-only by default) once
+   * the caches synced; stopped when this replica loses the lease (after the leader-only
+   * controllers, before the lease is released) and on shutdown.
    */
-  onStoppedLeading(listener: () => Promise<void> | void): void {
-    this.stoppedLeadingListeners.push(listener);
+  addRunnable(runnable: Runnable): void {
+    if (this.runnables.some((r) => r.runnable.name === runnable.name)) {
+      throw new Error(`a runnable named "${runnable.name}" was already added`);
+    }
+    const running = new RunningRunnable(runnable, this.logger);
+    this.runnables.push(running);
+    if (this.state === 'running' && this.mayRun(runnable)) running.start();
   }
 
   /** The URL of the health/metrics server, once started. */
@@ -172,7 +178,8 @@ export class Manager {
     if (this.state !== 'starting') return; // stopped while syncing
     this.state = 'running';
     this.logger.info('caches synced', { kinds: Object.keys(this.cache.stats()) });
-    for (const controller of this.controllers) if (this.mayRun(controller)) controller.start();
+    for (const controller of this.controllers) if (this.mayRun(controller.spec)) controller.start();
+    for (const runnable of this.runnables) if (this.mayRun(runnable.runnable)) runnable.start();
     if (this.options.leaderElection) this.startElection(this.options.leaderElection);
   }
 
@@ -207,13 +214,15 @@ export class Manager {
     process.once('SIGINT', onSignal);
   }
 
-  private mayRun(controller: Controller<KubeObject>): boolean {
-    return !(controller.spec.needLeaderElection ?? true) || this.isLeader;
+  private mayRun(work: { readonly needLeaderElection?: boolean }): boolean {
+    return !(work.needLeaderElection ?? true) || this.isLeader;
   }
 
   private startElection(config: LeaderElectionConfig): void {
     const leaderOnly = (): Controller<KubeObject>[] =>
       this.controllers.filter((c) => c.spec.needLeaderElection ?? true);
+    const leaderOnlyRunnables = (): RunningRunnable[] =>
+      this.runnables.filter((r) => r.runnable.needLeaderElection ?? true);
     this.elector = new LeaderElector(
       clientLeaseStore(this.client, config.namespace, config.name),
       {
@@ -230,6 +239,7 @@ export class Manager {
           this.leading = true;
           this.metrics.leaderElectionMasterStatus.set({ name: config.name }, 1);
           for (const controller of leaderOnly()) controller.start();
+          for (const runnable of leaderOnlyRunnables()) runnable.start();
         },
         onStoppedLeading: async () => {
           this.leading = false;
@@ -237,7 +247,8 @@ export class Manager {
           // In-flight reconciles finish before the lease is given back, so a successor never
           // works on a key this replica is still writing.
           await Promise.all(leaderOnly().map((c) => c.stop(this.options.gracefulShutdownMs)));
-          await Promise.all(this.stoppedLeadingListeners.map((listener) => listener()));
+          // Then the work outside the cluster (a chain side) that they fed or that fed them.
+          await Promise.all(leaderOnlyRunnables().map((r) => r.stop()));
         },
         onNewLeader: (identity) => this.logger.info('leader', { identity }),
       },
@@ -258,10 +269,12 @@ export class Manager {
     this.state = 'stopping';
     const grace = this.options.gracefulShutdownMs ?? 30_000;
     const everywhere = this.controllers.filter((c) => !(c.spec.needLeaderElection ?? true));
-    // Leader-only controllers stop inside the election (before the lease is released).
+    // Leader-only controllers and runnables stop inside the election (before the lease is
+    // released); without an election, here.
     this.electionAbort.abort();
     await Promise.all([this.election, ...everywhere.map((c) => c.stop(grace))]);
     await Promise.all(this.controllers.map((c) => c.stop(grace)));
+    await Promise.all(this.runnables.map((r) => r.stop()));
     await this.cache.stop();
     await this.events.flush();
     this.client.close();
@@ -274,4 +287,34 @@ export class Manager {
 /** Creates a Manager; see `Manager`. */
 export function createManager(options: ManagerOptions): Manager {
   return new Manager(options);
+}
+
+/** A runnable and its current run: started at most once at a time, stopped by aborting it. */
+class RunningRunnable {
+  private run: { readonly abort: AbortController; readonly done: Promise<void> } | undefined;
+
+  constructor(
+    readonly runnable: Runnable,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.run) return;
+    const abort = new AbortController();
+    const log = this.logger.child({ runnable: this.runnable.name });
+    log.info('starting');
+    const done = this.runnable.start(abort.signal).then(
+      () => void log.info('stopped'),
+      (error: unknown) => void log.error('stopped with an error', { error }),
+    );
+    this.run = { abort, done };
+  }
+
+  async stop(): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    this.run = undefined;
+    run.abort.abort();
+    await run.done;
+  }
 }

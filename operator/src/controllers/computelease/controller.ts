@@ -4,6 +4,7 @@
 // waiting for room on their pool.
 import type { ComputeLease } from '../../api/computelease.js';
 import type { LabelSelector } from '../../config/label-selector.js';
+import type { ChannelSource } from '../../kube/channel-source.js';
 import { controller, type ControllerSpec } from '../../kube/controller.js';
 import { NodeKind, PodKind } from '../../kube/objects.js';
 import { poolCountingNode } from '../gpunodepool/pool-status.js';
@@ -22,6 +23,8 @@ export interface ComputeLeaseControllerOptions {
   readonly leaseSelector?: LabelSelector;
   /** Concurrent reconciles (never two for one lease). */
   readonly workers?: number;
+  /** Lease keys from outside the cluster (the chain side). */
+  readonly sources?: readonly ChannelSource[];
 }
 
 /** Name of the controller in metrics and logs. */
@@ -70,6 +73,7 @@ export function computeLeaseController(
         },
       },
     ],
+    ...(options.sources ? { sources: options.sources } : {}),
     workers: options.workers ?? 4,
     reconcile: computeLeaseReconciler(options),
   });
