@@ -30,8 +30,8 @@ check-generated: node_modules/.installed ## fail when a generated file is stale
 build: node_modules/.installed ## type-check and compile the operator and CLI to dist/
 	@tsc -p tsconfig.build.json
 
-lint: node_modules/.installed ## eslint and prettier
-	@eslint . && prettier --check .
+lint: node_modules/.installed ## eslint, prettier, and tsc --noEmit over operator/ and test/ (tools, tests, benches, demo)
+	@eslint . && prettier --check . && tsc --noEmit -p tsconfig.json
 
 test: setup ## everything: lint, generated files, unit, contracts, integration, end-to-end
 	@$(MAKE) --no-print-directory lint check-generated build test-unit test-contracts test-integration test-e2e

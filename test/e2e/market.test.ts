@@ -14,6 +14,7 @@ import {
   providerRegistryAbi,
 } from '../../operator/src/chain/abi/index.js';
 import { canonicalManifestHash } from '../../operator/src/workloads/canonical.js';
+import { computeLeaseName } from '../../operator/src/workloads/names.js';
 import { ComputeLeaseKind, ProviderKind } from '../../operator/src/controllers/kinds.js';
 import {
   DeploymentKind,
@@ -57,6 +58,12 @@ import {
 } from './market.js';
 
 const slow = 240_000;
+
+/** `object`, or a failure naming what is missing (rather than a field mismatch on undefined). */
+function present<T>(object: T | null | undefined, what: string): T {
+  if (object === undefined || object === null) throw new Error(`${what} does not exist`);
+  return object;
+}
 
 describe('the market end to end', () => {
   const run = runId();
@@ -253,23 +260,34 @@ describe('the market end to end', () => {
       );
       // A repair that needs verification while the chain is unreachable: the last answer stands.
       const namespace = leaseNamespaceName(h100Lease.toString());
-      const [deployment] = (await client.list(DeploymentKind, { namespace })).items;
-      await client.delete(DeploymentKind, deployment!.metadata!.name!, { namespace });
+      const deployment = present(
+        (await client.list(DeploymentKind, { namespace })).items[0],
+        `a Deployment in ${namespace}`,
+      );
+      await client.delete(
+        DeploymentKind,
+        present(deployment.metadata?.name, `the name of a Deployment in ${namespace}`),
+        {
+          namespace,
+        },
+      );
       await waitFor(
         'the deleted Deployment restored during the outage',
         async () =>
           (await client.list(DeploymentKind, { namespace })).items.some(
-            (d) => d.metadata?.uid !== deployment!.metadata?.uid,
+            (d) => d.metadata?.uid !== deployment.metadata?.uid,
           ),
         30_000,
         250,
       );
+      // The fault injected, not a wait for something to happen: the outage lasts 30 s.
       await new Promise((resolve) =>
         setTimeout(resolve, Math.max(0, 30_000 - (Date.now() - outageStarted))),
       );
       for (const leaseId of [h100Lease, a100Lease]) {
-        const lease = await client.get(ComputeLeaseKind, leaseNamespaceName(leaseId.toString()));
-        expect(lease?.spec.closeRequested).toBeUndefined();
+        const name = computeLeaseName(leaseId.toString());
+        const lease = present(await client.get(ComputeLeaseKind, name), `ComputeLease ${name}`);
+        expect(lease.spec.closeRequested).toBeUndefined();
         expect(
           await client.get(NamespaceKind, leaseNamespaceName(leaseId.toString())),
         ).toBeDefined();
@@ -302,16 +320,17 @@ describe('the market end to end', () => {
           (l) => BigInt(l.status?.amountWithdrawn ?? '0') > 0n,
         );
         const onChain = await market().getLease(leaseId);
-        expect(lease.status?.pricePerSecond).toBe(onChain.pricePerSecond.toString());
-        expect(lease.status?.fundedUntil).toBe(
+        const status = present(lease.status, `the status of ComputeLease ${lease.metadata.name}`);
+        expect(status.pricePerSecond).toBe(onChain.pricePerSecond.toString());
+        expect(status.fundedUntil).toBe(
           new Date(Number(onChain.fundedUntil) * 1000).toISOString().replace('.000', ''),
         );
-        expect(lease.status?.conditions?.find((c) => c.type === 'Funded')).toMatchObject({
+        expect(status.conditions?.find((c) => c.type === 'Funded')).toMatchObject({
           status: 'True',
           reason: 'EscrowCovers',
         });
         // The controller's status fields are still there: two field managers, one status.
-        expect(lease.status?.phase).toBe('Running');
+        expect(status.phase).toBe('Running');
       }
       expect(
         metricValue(await operator.metrics(), 'supercloud_withdrawals_total'),
@@ -325,8 +344,8 @@ describe('the market end to end', () => {
     async () => {
       await mined(market().close(h100Lease));
       const closed = await waitForChainLease(client, h100Lease, 'Closed', phase('Closed'));
-      expect(closed.spec.closeRequested?.reason).toBe('ClosedByTenant');
-      expect(closed.status?.closeReason).toBe('ClosedByTenant');
+      expect(closed.spec.closeRequested).toMatchObject({ reason: 'ClosedByTenant' });
+      expect(closed.status).toMatchObject({ closeReason: 'ClosedByTenant' });
       await expectTornDown(h100Lease);
     },
     slow,
@@ -335,7 +354,7 @@ describe('the market end to end', () => {
   it(
     'warns before an escrow runs out, then closes the lease and tears it down',
     async () => {
-      const { timestamp } = (await chain.provider.getBlock('latest'))!;
+      const { timestamp } = present(await chain.provider.getBlock('latest'), 'the latest block');
       const fundedUntil = Number((await market().getLease(a100Lease)).fundedUntil);
       await advanceChainTime(chain, fundedUntil - timestamp - 200);
       await waitForChainLease(
@@ -348,7 +367,7 @@ describe('the market end to end', () => {
       );
       await advanceChainTime(chain, 400);
       const closed = await waitForChainLease(client, a100Lease, 'Closed', phase('Closed'));
-      expect(closed.spec.closeRequested?.reason).toBe('EscrowExhausted');
+      expect(closed.spec.closeRequested).toMatchObject({ reason: 'EscrowExhausted' });
       const onChain = await market().getLease(a100Lease);
       expect(onChain.active).toBe(false);
       await expectTornDown(a100Lease);
@@ -428,7 +447,8 @@ describe('the market end to end', () => {
         ).catch((error: Error) => {
           throw new Error(`${error.message}: ${JSON.stringify(last?.status)}`);
         });
-        expect(last?.status?.message).toContain(reason);
+        const rejected = present(last, `ComputeLease ${name}`);
+        expect(rejected.status).toMatchObject({ message: expect.stringContaining(reason) });
         const namespace = await client.get(NamespaceKind, leaseNamespaceName(leaseId.toString()));
         expect(namespace).toBeUndefined();
       }
@@ -471,7 +491,7 @@ describe('the market end to end', () => {
         'Closed after the restart',
         phase('Closed'),
       );
-      expect(closed.spec.closeRequested?.reason).toBe('ClosedByTenant');
+      expect(closed.spec.closeRequested).toMatchObject({ reason: 'ClosedByTenant' });
       await expectTornDown(closing);
       // One ComputeLease per lease won, no other made by the chain for this provider.
       const ours = (await client.list(ComputeLeaseKind)).items.filter(

@@ -13,6 +13,7 @@ import {
 } from '../../../operator/src/chain/follower.js';
 import { chainMetrics } from '../../../operator/src/chain/metrics.js';
 import { RpcPool } from '../../../operator/src/chain/rpc.js';
+import { FakeClock } from '../../../operator/src/kube/testing/fake-clock.js';
 import { waitFor } from '../../stack/process.js';
 import {
   createOrder,
@@ -45,13 +46,24 @@ describe('event follower', () => {
     reorgs: ReorgNotice[];
     store: MemoryCheckpointStore;
     rpc: RpcPool;
+    /** Resolves once the follower has finished `rounds` whole rounds that began after the call. */
+    roundsLater: (rounds: number) => Promise<void>;
   } {
     const rpc = new RpcPool({ urls, chainId: chain.chainId, requestTimeoutMs: 2_000 });
     const delivered: ChainEvent[] = [];
     const reorgs: ReorgNotice[] = [];
     const store = new MemoryCheckpointStore();
+    // Each round starts by reading the head: the count of those reads is the follower's progress.
+    const reader = rpcChainReader(rpc);
+    let headReads = 0;
     const follower = new EventFollower({
-      reader: rpcChainReader(rpc),
+      reader: {
+        ...reader,
+        headNumber: () => {
+          headReads += 1;
+          return reader.headNumber();
+        },
+      },
       contracts: chain.contracts,
       startBlock: chain.contracts.deployBlock,
       confirmations: 0,
@@ -65,7 +77,13 @@ describe('event follower', () => {
     });
     follower.start();
     running.push({ follower, rpc });
-    return { follower, delivered, reorgs, store, rpc };
+    // The round under way may have read the head before the call: it does not count. Round n
+    // after it has finished once round n + 1 reads the head.
+    const roundsLater = async (rounds: number): Promise<void> => {
+      const target = headReads + rounds + 1;
+      await waitFor(`${rounds} more follower rounds`, async () => headReads >= target, 30_000, 20);
+    };
+    return { follower, delivered, reorgs, store, rpc, roundsLater };
   }
 
   /** Waits until the follower delivered everything up to `head − confirmations`. */
@@ -121,10 +139,11 @@ describe('event follower', () => {
     const confirmations = 4;
     const other = await chain.freshWallet();
     await registerProvider(chain, other);
-    const { follower, delivered, reorgs } = follow([chain.rpcUrl], { confirmations });
+    const { follower, delivered, reorgs, roundsLater } = follow([chain.rpcUrl], { confirmations });
     await emitRegistryEvents(chain, gpuProvider, 8);
     await caughtUp(follower, confirmations);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The round that caught up has delivered all it will.
+    await roundsLater(1);
     const before = delivered.map(key);
 
     // Replace the last 3 blocks (unconfirmed) with blocks carrying another wallet's event.
@@ -132,7 +151,8 @@ describe('event follower', () => {
     const replaced = await signedRegistryUpdate(chain, other, 1, 'reorg-below');
     await chain.rpc('anvil_reorg', [3, [[replaced, 0]]]);
     expect(await chain.provider.getBlockNumber()).toBe(head);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Rounds that read the new fork: a follower ignoring the confirmations would have rewound.
+    await roundsLater(2);
 
     expect(reorgs).toEqual([]);
     expect(delivered.map(key)).toEqual(before);
@@ -204,7 +224,8 @@ describe('event follower', () => {
     expect(
       (await registry.getSingleMetricAsString('supercloud_follower_connected')).trim(),
     ).toMatch(/ 0$/);
-    // The outage lasts at least this long (longer if mining the 1,000 blocks takes longer).
+    // The fault injected, not a wait for something to happen: the outage lasts at least this long
+    // (longer if mining the 1,000 blocks takes longer).
     const outageMs = 30_000;
     await new Promise((resolve) =>
       setTimeout(resolve, Math.max(0, outageMs - (Date.now() - outageStarted))),
@@ -233,18 +254,19 @@ describe('event follower', () => {
   });
 
   it('wakes up on new blocks announced over WebSocket instead of waiting for its poll', async () => {
+    // A clock that never moves: the follower's pause between polls never ends on its own.
+    const clock = new FakeClock();
     const { follower, delivered } = follow([chain.rpcUrl], {
       newHeadsUrls: [chain.wsUrl],
-      pollIntervalMs: 120_000,
-      subscribedPollIntervalMs: 120_000,
+      clock,
     });
     await waitFor('the subscription', async () => follower.status().subscribed, 10_000, 50);
     await caughtUp(follower);
+    await waitFor('the follower to pause', async () => clock.pendingTimers > 0, 10_000, 20);
     const count = delivered.length;
 
-    const sent = Date.now();
+    // Only the announced head can end the pause.
     await emitRegistryEvents(chain, gpuProvider, 1);
-    await waitFor('the event', async () => delivered.length === count + 1, 10_000, 20);
-    expect(Date.now() - sent).toBeLessThan(5_000);
+    await waitFor('the event', async () => delivered.length === count + 1, 30_000, 20);
   });
 });

@@ -132,8 +132,9 @@ describe('contracts on the local chain', () => {
       (market.connect(asTenant) as typeof market).acceptBid(leaseId, gpuProvider.address, price),
     );
 
-    // Real time passes on anvil (no time travel on the shared chain).
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    // Two seconds of chain time pass (the chain's clock moves forward, as in the e2e suite).
+    await provider.send('evm_increaseTime', [2]);
+    await provider.send('evm_mine', []);
     const providerBefore = await token.balanceOf(gpuProvider.address);
     const withdrawn = await mined(
       (market.connect(asProvider) as typeof market).withdraw([leaseId]),

@@ -4,6 +4,7 @@
 // or removed shows in the conditions and as Events; a node two pools select is counted once.
 import type { ComputeLease } from '../../../operator/src/api/computelease.js';
 import type { GpuNodePool } from '../../../operator/src/api/gpunodepool.js';
+import { computeLeaseControllerName } from '../../../operator/src/controllers/computelease/controller.js';
 import { ComputeLeaseKind, GpuNodePoolKind } from '../../../operator/src/controllers/kinds.js';
 import {
   EventKind,
@@ -32,7 +33,7 @@ import {
   testPool,
   waitForLease,
 } from './helpers.js';
-import { forbiddenErrors, startOperator, type OperatorProcess } from './operator.js';
+import { counterTotal, forbiddenErrors, startOperator, type OperatorProcess } from './operator.js';
 
 const run = runId();
 const poolName = `cap-${run}`;
@@ -50,6 +51,41 @@ async function poolEventReasons(client: KubeClient, pool: string): Promise<strin
     fieldSelector: `regarding.name=${pool}`,
   });
   return events.items.map((event) => event.reason ?? '');
+}
+
+/** An annotation no controller reads: changing it only wakes the lease. */
+const wakeUpAnnotation = 'test.supercloud.dev/wake-up';
+
+/**
+ * Wakes `lease` (an annotation change queues it) and waits until the ComputeLease controller has
+ * finished a reconcile since and has nothing queued or running: whatever a reconcile of the lease
+ * would create exists by then.
+ */
+async function reconciledAfterWakeUp(
+  client: KubeClient,
+  operator: OperatorProcess,
+  lease: string,
+): Promise<void> {
+  const controller = { controller: computeLeaseControllerName };
+  const reconciles = (metrics: string) =>
+    counterTotal(metrics, 'controller_runtime_reconcile_total', controller);
+  const before = reconciles(await operator.metrics());
+  await client.patch(ComputeLeaseKind, lease, 'merge', {
+    metadata: { annotations: { [wakeUpAnnotation]: String(before) } },
+  });
+  await waitFor(
+    `a reconcile of lease ${lease} after its wake-up, and the controller idle`,
+    async () => {
+      const metrics = await operator.metrics();
+      return (
+        reconciles(metrics) > before &&
+        counterTotal(metrics, 'workqueue_depth', { name: computeLeaseControllerName }) === 0 &&
+        counterTotal(metrics, 'controller_runtime_active_workers', controller) === 0
+      );
+    },
+    30_000,
+    100,
+  );
 }
 
 describe('pool capacity', () => {
@@ -105,8 +141,8 @@ describe('pool capacity', () => {
       );
       expect(held.status?.phase).toBe('Deploying');
       expect(held.status?.message).toContain('needs 4 GPUs, the pool has 2 free');
-      // Nothing is created while it waits.
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // Nothing is created while it waits: woken again, it is reconciled and still creates nothing.
+      await reconciledAfterWakeUp(client, operator, waiting);
       expect(
         await client.get(NamespaceKind, leaseNamespaceName(second.spec.leaseId)),
       ).toBeUndefined();

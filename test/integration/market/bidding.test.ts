@@ -308,9 +308,16 @@ describe('provider registration and bidding', () => {
         200,
       );
       expect(await metric('supercloud_reserved_gpus', { pool: a100.name })).toBe(5);
-      // A few more blocks and polls: still no transaction.
+      // A few more blocks, every one processed by the new follower (the engine handles each page
+      // of events, its bids sent, before the checkpoint moves past it): still no transaction.
       await chain.mine(3);
-      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      const head = await chain.provider.getBlockNumber();
+      await waitFor(
+        `the restarted follower to process block ${head}`,
+        async () => (await metric('supercloud_follower_checkpoint_block')) >= head,
+        60_000,
+        200,
+      );
       expect(await chain.provider.getTransactionCount(wallet.address, 'latest')).toBe(nonce);
       const bids = await market().getBids(orderId);
       expect(

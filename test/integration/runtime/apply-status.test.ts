@@ -293,6 +293,8 @@ describe('apply, status, finalizer and Event helpers', () => {
           note: 'size 3 is too big',
         });
       }
+      // A documented time-based behaviour, not a wait for nothing to happen: the series interval
+      // (minUpdateIntervalMs, 200 ms) passes and its timer writes the batched count.
       await new Promise((resolve) => setTimeout(resolve, 300));
       await recorder.flush();
       const events = await client.list(EventKind, {
