@@ -6,6 +6,7 @@
 //   supercloud order bids 7
 //   supercloud order finalize 7
 //   supercloud lease status 7 --json
+//   supercloud manifest hash -f workload.yaml
 //
 // Connection settings: flags > environment > --stack > config file > ./.stack/stack.json (config.ts).
 // --json prints one JSON object on stdout (amounts as decimal strings) and nothing else there.
@@ -17,6 +18,7 @@ import { parseDeposit, parsePositiveInteger, parsePricePerSecond } from './amoun
 import { envNames, requirePrivateKey, resolveSettings, type ConnectionFlags } from './config.js';
 import { CliUsageError, errorMessage } from './errors.js';
 import { toJson } from './format.js';
+import { manifestDigest } from './manifest-digest.js';
 import { buildOrderRequest, type OrderFlags } from './order-request.js';
 import {
   renderAccount,
@@ -57,6 +59,12 @@ function readTextFile(path: string): string | undefined {
     if ((error as { code?: string }).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+function readManifestFile(path: string): string {
+  const text = readTextFile(path);
+  if (text === undefined) throw new CliUsageError(`the manifest file ${path} does not exist`);
+  return text;
 }
 
 /** Resolves the settings, connects, runs `body`, and always releases the connection. */
@@ -113,11 +121,8 @@ function orderCommands(): Command {
     )
     .option('--bidding-seconds <duration>', 'how long providers may bid ("60", "5m")', '60')
     .action(async (flags: OrderFlags & { file: string }, command: Command) => {
-      const text = readTextFile(flags.file);
-      if (text === undefined)
-        throw new CliUsageError(`the manifest file ${flags.file} does not exist`);
       // Everything about the manifest and the flags is checked before connecting.
-      const request = buildOrderRequest(text, flags);
+      const request = buildOrderRequest(readManifestFile(flags.file), flags);
       await withTenant(command, true, async ({ client }, out) => {
         const created = await client.createOrder(request);
         out.result(
@@ -255,6 +260,56 @@ function accountCommand(): Command {
     });
 }
 
+function manifestCommands(): Command {
+  const manifest = new Command('manifest').description(
+    "a workload manifest's canonical form and hash, as the chain and the operator see it (no chain needed)",
+  );
+  const digestOf = (flags: { file: string }, command: Command) => ({
+    out: output(command.optsWithGlobals<GlobalFlags>().json ?? false),
+    digest: manifestDigest(readManifestFile(flags.file)),
+  });
+
+  manifest
+    .command('hash')
+    .description(
+      "keccak256 of the canonical manifest: the order's manifest hash on chain, the value of a ComputeLease's spec.manifestHash",
+    )
+    .requiredOption('-f, --file <path>', 'the workload manifest, or a ComputeLease (YAML or JSON)')
+    .action((flags: { file: string }, command: Command) => {
+      const { out, digest } = digestOf(flags, command);
+      const { manifestHash, bytes, leaseManifestHash } = digest;
+      const stale =
+        leaseManifestHash !== undefined && leaseManifestHash.toLowerCase() !== manifestHash;
+      if (stale) {
+        // On stderr in both modes: stdout holds the hash alone, for $(supercloud manifest hash ...).
+        process.stderr.write(
+          `${flags.file}: spec.manifestHash is ${leaseManifestHash}, not the hash of its spec.manifest: the operator would reject the lease\n`,
+        );
+      }
+      out.result(
+        {
+          file: flags.file,
+          manifestHash,
+          bytes,
+          ...(leaseManifestHash === undefined ? {} : { leaseManifestHash, matches: !stale }),
+        },
+        manifestHash,
+      );
+    });
+
+  manifest
+    .command('canonical')
+    .description(
+      'the canonical manifest (JSON, defaults filled in, keys sorted, no whitespace): the bytes `order create` puts on chain',
+    )
+    .requiredOption('-f, --file <path>', 'the workload manifest, or a ComputeLease (YAML or JSON)')
+    .action((flags: { file: string }, command: Command) => {
+      const { out, digest } = digestOf(flags, command);
+      out.result({ file: flags.file, ...digest }, digest.canonical);
+    });
+  return manifest;
+}
+
 function program(): Command {
   return new Command('supercloud')
     .description('supercloud tenant CLI: buy GPU time on the marketplace')
@@ -274,7 +329,8 @@ function program(): Command {
     .option('--json', 'print one JSON object on stdout (amounts as decimal strings)')
     .addCommand(orderCommands())
     .addCommand(leaseCommands())
-    .addCommand(accountCommand());
+    .addCommand(accountCommand())
+    .addCommand(manifestCommands());
 }
 
 program()
