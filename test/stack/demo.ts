@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   step("CustomResourceDefinitions and the operator's least-privilege RBAC");
   kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
   kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-  kubectl(['apply', '-f', join(repoRoot, 'test/integration/controllers/rbac.yaml')]);
+  kubectl(['apply', '-f', join(repoRoot, 'examples/operator-rbac.yaml')]);
 
   step('supercloud-operator run (as its ServiceAccount, leader-elected, following the chain)');
   const operator = await startOperator(stack.kubeconfig);
@@ -91,8 +91,8 @@ async function main(): Promise<void> {
   console.log(`  export KUBECONFIG=${stack.kubeconfig}`);
   console.log('  kubectl get supercloud                     # providers, pools, leases');
   console.log('  kubectl get events -A --field-selector involvedObject.kind=ComputeLease');
-  console.log('  npx tsx operator/src/cli/main.ts lease status <id>   # the tenant CLI');
-  console.log('  make run-operator                          # the operator again');
+  console.log('  npm run -s supercloud -- lease status <id>  # the tenant CLI');
+  console.log('  make run-operator RELEASE=supercloud-operator   # the operator again');
   console.log('  make cluster-down                          # stops everything');
   chain.destroy();
 }
@@ -355,7 +355,7 @@ function apply(kubectl: Kubectl, object: unknown): void {
   kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], JSON.stringify(object));
 }
 
-/** `supercloud-operator run` as the ServiceAccount of rbac.yaml; resolves once it reconciles. */
+/** `supercloud-operator run` as the ServiceAccount of examples/operator-rbac.yaml; resolves once it reconciles. */
 async function startOperator(kubeconfig: string): Promise<OperatorProcess> {
   const operator = spawnOperator([
     'run',
