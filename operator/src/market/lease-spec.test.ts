@@ -1,7 +1,7 @@
 import type { GpuNodePool } from '../api/gpunodepool.js';
 import { gpuModelId } from '../chain/identifiers.js';
 import { canonicalManifestHash } from '../workloads/canonical.js';
-import { corpusPool, validManifest } from '../workloads/corpus.js';
+import { corpusPool, validManifest } from '../workloads/testing/corpus.js';
 import { parseManifestYaml } from '../workloads/parse.js';
 import { defaultWorkloadPolicy, verifyLease } from '../workloads/verify.js';
 import type { ChainLease, LeaseClosing } from './lease-reader.js';

@@ -3,7 +3,7 @@ import type { GpuNodePool } from '../api/gpunodepool.js';
 import type { ChainEvent } from '../chain/events.js';
 import { gpuModelId } from '../chain/identifiers.js';
 import { canonicalManifest, canonicalManifestHash } from '../workloads/canonical.js';
-import { corpusPool, validManifest } from '../workloads/corpus.js';
+import { corpusPool, validManifest } from '../workloads/testing/corpus.js';
 import { parseManifestYaml } from '../workloads/parse.js';
 import type { ChainLease, LeaseClosing, LeaseReader } from './lease-reader.js';
 import { chainComputeLease, leaseSourceLabel } from './lease-spec.js';

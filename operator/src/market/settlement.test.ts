@@ -4,7 +4,7 @@ import type { ComputeLease } from '../api/computelease.js';
 import { marketplaceAbi } from '../chain/abi/index.js';
 import type { TransactionIntent } from '../chain/intent.js';
 import type { SendResult } from '../chain/tx-sender.js';
-import { validLease } from '../workloads/corpus.js';
+import { validLease } from '../workloads/testing/corpus.js';
 import type { ChainLease, LeaseClosing, LeaseReader } from './lease-reader.js';
 import { chainSource, leaseSourceLabel } from './lease-spec.js';
 import { marketMetrics } from './metrics.js';

@@ -1,5 +1,5 @@
 import type { ComputeLease } from '../api/computelease.js';
-import { corpusPool, validLease } from './corpus.js';
+import { corpusPool, validLease } from './testing/corpus.js';
 import { applyOrder, desiredObjects } from './desired-objects.js';
 
 function lease(overrides: Partial<ComputeLease['spec']> = {}): ComputeLease {

@@ -1,7 +1,7 @@
 import type { GpuNodePoolStatus } from '../api/gpunodepool.js';
 import type { WorkloadManifest } from '../api/workload-manifest.js';
 import { waitForCapacityReason } from './capacity.js';
-import { corpusPool, validLease, validManifest } from './corpus.js';
+import { corpusPool, validLease, validManifest } from './testing/corpus.js';
 import { checkLeaseFitsPool, checkManifestFitsResources } from './fit.js';
 import { validateManifest } from './validate-manifest.js';
 import { defaultWorkloadPolicy, verifyLease } from './verify.js';

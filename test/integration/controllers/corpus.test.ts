@@ -16,7 +16,7 @@ import {
   badLeaseCorpus,
   validLease,
   type BadLeaseCase,
-} from '../../../operator/src/workloads/corpus.js';
+} from '../../../operator/src/workloads/testing/corpus.js';
 import { leaseNamespaceName } from '../../../operator/src/workloads/names.js';
 import { adminKubeConfig, waitFor } from '../../harness/stack.js';
 import { repoRoot } from '../../stack/paths.js';

@@ -12,7 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { apiGroup, apiVersionName } from '../../../operator/src/api/constants.js';
 import { customResourceKinds } from '../../../operator/src/api/crds.js';
-import { badLeaseCorpus, corpusPool, validLease } from '../../../operator/src/workloads/corpus.js';
+import { badLeaseCorpus, corpusPool, validLease } from '../../../operator/src/workloads/testing/corpus.js';
 import { defaultWorkloadPolicy, verifyLease } from '../../../operator/src/workloads/verify.js';
 import { adminKubeConfig, stack } from '../../harness/stack.js';
 import { repoRoot, toolPath } from '../../stack/paths.js';

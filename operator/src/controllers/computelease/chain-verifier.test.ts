@@ -1,7 +1,7 @@
 import type { ComputeLease } from '../../api/computelease.js';
 import type { ChainLease } from '../../market/lease-reader.js';
 import { chainSource, leaseSourceLabel } from '../../market/lease-spec.js';
-import { corpusPool, validLease } from '../../workloads/corpus.js';
+import { corpusPool, validLease } from '../../workloads/testing/corpus.js';
 import { chainVerifier, type ChainLeaseSource } from './chain-verifier.js';
 import { clusterVerifier, type Verification, type Verifier } from './verifier.js';
 import { defaultWorkloadPolicy } from '../../workloads/verify.js';

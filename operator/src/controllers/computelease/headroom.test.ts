@@ -1,6 +1,6 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Wire } from '../../kube/objects.js';
-import { corpusPool } from '../../workloads/corpus.js';
+import { corpusPool } from '../../workloads/testing/corpus.js';
 import { poolHeadroom } from './headroom.js';
 
 const node = (name: string, gpus: number): Wire<V1Node> => ({

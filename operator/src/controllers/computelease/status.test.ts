@@ -1,7 +1,7 @@
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { ComputeLease } from '../../api/computelease.js';
 import type { Wire } from '../../kube/objects.js';
-import { validLease } from '../../workloads/corpus.js';
+import { validLease } from '../../workloads/testing/corpus.js';
 import { computeLeaseStatus, leaseTransitionEvent, type ObservedLease } from './status.js';
 
 const now = new Date('2025-06-01T12:00:00Z');

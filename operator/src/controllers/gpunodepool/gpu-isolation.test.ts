@@ -1,5 +1,5 @@
 import type { GpuNodePool } from '../../api/gpunodepool.js';
-import { corpusPool } from '../../workloads/corpus.js';
+import { corpusPool } from '../../workloads/testing/corpus.js';
 import { gpuIsolationCondition, type ClusterPolicy } from './gpu-isolation.js';
 
 function clusterPolicy(toolkit: Record<string, string>, devicePlugin: Record<string, string>) {

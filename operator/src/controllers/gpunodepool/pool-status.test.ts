@@ -2,7 +2,7 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ComputeLease, LeasePhase } from '../../api/computelease.js';
 import type { GpuNodePool } from '../../api/gpunodepool.js';
 import type { Wire } from '../../kube/objects.js';
-import { corpusPool, validLease } from '../../workloads/corpus.js';
+import { corpusPool, validLease } from '../../workloads/testing/corpus.js';
 import {
   computePoolStatus,
   countedNodeReadiness,

@@ -1,10 +1,10 @@
 // Bad input the operator must refuse, each with the field its refusal must name. Unit tests run
 // every case through verifyLease / parseManifestYaml; integration tests apply the leases to a
 // real API server (which refuses some through the CRD schema) and to the controller.
-import type { ComputeLease } from '../api/computelease.js';
-import { apiVersion } from '../api/constants.js';
-import type { GpuNodePool } from '../api/gpunodepool.js';
-import { canonicalManifestHash } from './canonical.js';
+import type { ComputeLease } from '../../api/computelease.js';
+import { apiVersion } from '../../api/constants.js';
+import type { GpuNodePool } from '../../api/gpunodepool.js';
+import { canonicalManifestHash } from '../canonical.js';
 
 /** The pool every corpus lease is verified against (the local stack's H100 nodes). */
 export const corpusPool: GpuNodePool = {

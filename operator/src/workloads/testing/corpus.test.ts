@@ -1,4 +1,4 @@
-import { ValidationError } from '../api/validate.js';
+import { ValidationError } from '../../api/validate.js';
 import {
   badLeaseCorpus,
   badManifestYamlCorpus,
@@ -6,8 +6,8 @@ import {
   validLease,
   validManifest,
 } from './corpus.js';
-import { parseManifestYaml } from './parse.js';
-import { defaultWorkloadPolicy, verifyLease } from './verify.js';
+import { parseManifestYaml } from '../parse.js';
+import { defaultWorkloadPolicy, verifyLease } from '../verify.js';
 
 describe('the bad-input corpus', () => {
   it('has at least 40 bad leases with distinct names and lease ids', () => {
