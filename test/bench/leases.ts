@@ -2,7 +2,7 @@
 // operator process (as its least-privilege ServiceAccount) on a pool of KWOK nodes of its own,
 // and the API requests the operator sent per lease.
 import type { ComputeLease } from '../../operator/src/api/computelease.js';
-import { ComputeLeaseKind, GpuNodePoolKind } from '../../operator/src/controllers/kinds.js';
+import { ComputeLeaseKind, GpuNodePoolKind } from '../../operator/src/api/kinds.js';
 import {
   DeploymentKind,
   InformerCache,

@@ -4,7 +4,7 @@
 // converge after a kill -9 with the leases active, while leases were closed and won meanwhile.
 import { Contract, type EventLog, type InterfaceAbi, type Wallet } from 'ethers';
 import { marketplaceAbi } from '../../operator/src/chain/abi/index.js';
-import { ComputeLeaseKind } from '../../operator/src/controllers/kinds.js';
+import { ComputeLeaseKind } from '../../operator/src/api/kinds.js';
 import {
   DeploymentKind,
   InformerCache,

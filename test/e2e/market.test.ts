@@ -15,7 +15,7 @@ import {
 } from '../../operator/src/chain/abi/index.js';
 import { canonicalManifestHash } from '../../operator/src/workloads/canonical.js';
 import { computeLeaseName } from '../../operator/src/workloads/names.js';
-import { ComputeLeaseKind, ProviderKind } from '../../operator/src/controllers/kinds.js';
+import { ComputeLeaseKind, ProviderKind } from '../../operator/src/api/kinds.js';
 import {
   DeploymentKind,
   NamespaceKind,

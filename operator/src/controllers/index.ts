@@ -11,11 +11,11 @@ import { gpuNodePoolController } from './gpunodepool/controller.js';
 import { addIndexes } from './indexes.js';
 import { providerController } from './provider/controller.js';
 import { defaultChainTimings, type ChainTimings } from './provider/session.js';
-import { ProviderKind } from './kinds.js';
+import { ProviderKind } from '../api/kinds.js';
 import { clusterVerifier } from './computelease/verifier.js';
 
 export { clusterVerifier, type Verification, type Verifier } from './computelease/verifier.js';
-export { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from './kinds.js';
+export { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../api/kinds.js';
 
 export interface ControllersOptions extends Omit<ComputeLeaseControllerOptions, 'verifier'> {
   /**

@@ -5,7 +5,7 @@ import type { GpuNodePool } from '../api/gpunodepool.js';
 import { findCondition, type Condition } from '../kube/conditions.js';
 import type { InformerCache } from '../kube/informer-cache.js';
 import { NodeKind, PodKind, type ObjectKey, type ObjectOf } from '../kube/objects.js';
-import { ComputeLeaseKind, GpuNodePoolKind } from './kinds.js';
+import { ComputeLeaseKind, GpuNodePoolKind } from '../api/kinds.js';
 import { poolCountingNode, poolSelectsNode } from './gpunodepool/pool-status.js';
 
 type Pod = ObjectOf<typeof PodKind>;

@@ -13,7 +13,7 @@ import yaml from 'js-yaml';
 import { Wallet } from 'ethers';
 import { buildOrderRequest } from '../../../operator/src/cli/order-request.js';
 import { TenantClient } from '../../../operator/src/cli/tenant.js';
-import { ComputeLeaseKind } from '../../../operator/src/controllers/kinds.js';
+import { ComputeLeaseKind } from '../../../operator/src/api/kinds.js';
 import { computeLeaseName } from '../../../operator/src/workloads/names.js';
 import {
   adminKubeConfig,

@@ -5,7 +5,7 @@
 import type { ComputeLease } from '../../../operator/src/api/computelease.js';
 import type { GpuNodePool } from '../../../operator/src/api/gpunodepool.js';
 import { computeLeaseControllerName } from '../../../operator/src/controllers/computelease/controller.js';
-import { ComputeLeaseKind, GpuNodePoolKind } from '../../../operator/src/controllers/kinds.js';
+import { ComputeLeaseKind, GpuNodePoolKind } from '../../../operator/src/api/kinds.js';
 import {
   EventKind,
   NamespaceKind,

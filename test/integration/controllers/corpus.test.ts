@@ -4,7 +4,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { ComputeLease } from '../../../operator/src/api/computelease.js';
 import { apiGroup, apiVersionName } from '../../../operator/src/api/constants.js';
-import { ComputeLeaseKind } from '../../../operator/src/controllers/kinds.js';
+import { ComputeLeaseKind } from '../../../operator/src/api/kinds.js';
 import {
   EventKind,
   NamespaceKind,

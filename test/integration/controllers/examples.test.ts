@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ComputeLease } from '../../../operator/src/api/computelease.js';
 import type { GpuNodePool } from '../../../operator/src/api/gpunodepool.js';
-import { ComputeLeaseKind, GpuNodePoolKind } from '../../../operator/src/controllers/kinds.js';
+import { ComputeLeaseKind, GpuNodePoolKind } from '../../../operator/src/api/kinds.js';
 import { podRequest } from '../../../operator/src/controllers/gpunodepool/pool-status.js';
 import {
   DeploymentKind,

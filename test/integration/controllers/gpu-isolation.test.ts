@@ -4,7 +4,7 @@
 // is hardened, True. The ClusterPolicy CRD here is a minimal stand-in for the GPU Operator's
 // (same group, version, kind and fields read), on the real API server.
 import type { GpuNodePool } from '../../../operator/src/api/gpunodepool.js';
-import { GpuNodePoolKind } from '../../../operator/src/controllers/kinds.js';
+import { GpuNodePoolKind } from '../../../operator/src/api/kinds.js';
 import { ClusterPolicyKind } from '../../../operator/src/controllers/gpunodepool/gpu-isolation.js';
 import { EventKind, type KubeClient } from '../../../operator/src/kube/index.js';
 import { waitFor } from '../../harness/stack.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import type { ComputeLease } from '../../../operator/src/api/computelease.js';
 import type { GpuNodePool } from '../../../operator/src/api/gpunodepool.js';
-import { ComputeLeaseKind, GpuNodePoolKind } from '../../../operator/src/controllers/kinds.js';
+import { ComputeLeaseKind, GpuNodePoolKind } from '../../../operator/src/api/kinds.js';
 import { KubeClient, NodeKind, type ObjectOf } from '../../../operator/src/kube/index.js';
 import { canonicalManifestHash } from '../../../operator/src/workloads/canonical.js';
 import { adminKubeConfig, stack, waitFor } from '../../harness/stack.js';

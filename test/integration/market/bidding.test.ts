@@ -9,7 +9,7 @@ import {
   marketplaceAbi,
   providerRegistryAbi,
 } from '../../../operator/src/chain/abi/index.js';
-import { ProviderKind } from '../../../operator/src/controllers/kinds.js';
+import { ProviderKind } from '../../../operator/src/api/kinds.js';
 import { poolPricePerSecond } from '../../../operator/src/market/pricing.js';
 import type { KubeClient } from '../../../operator/src/kube/index.js';
 import { stack, waitFor } from '../../harness/stack.js';

@@ -13,7 +13,7 @@ import {
   ComputeLeaseKind,
   GpuNodePoolKind,
   ProviderKind,
-} from '../../../operator/src/controllers/kinds.js';
+} from '../../../operator/src/api/kinds.js';
 import { SecretKind, type KubeClient } from '../../../operator/src/kube/index.js';
 import { canonicalManifest } from '../../../operator/src/workloads/canonical.js';
 import { mined, type TestChain } from '../chain-side/chain.js';

@@ -4,7 +4,7 @@
 // order being still open and wanted).
 import type { Wallet } from 'ethers';
 import { connectContract, marketplaceAbi } from '../../../operator/src/chain/abi/index.js';
-import { ProviderKind } from '../../../operator/src/controllers/kinds.js';
+import { ProviderKind } from '../../../operator/src/api/kinds.js';
 import type { KubeClient } from '../../../operator/src/kube/index.js';
 import { stack, waitFor } from '../../harness/stack.js';
 import { startTestChain, tenantWallet, type TestChain } from '../chain-side/chain.js';

@@ -9,7 +9,7 @@ import { controller, type ControllerSpec } from '../../kube/controller.js';
 import { NodeKind, PodKind } from '../../kube/objects.js';
 import { poolCountingNode } from '../gpunodepool/pool-status.js';
 import { leasesOfPool, poolOfPod } from '../indexes.js';
-import { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../kinds.js';
+import { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../../api/kinds.js';
 import { onGenerationChange } from '../watch-filters.js';
 import { leaseChildKinds } from './children.js';
 import { computeLeaseReconciler } from './reconciler.js';

@@ -31,7 +31,7 @@ import type { WorkloadPolicy } from '../../workloads/verify.js';
 import { podRequest } from '../gpunodepool/pool-status.js';
 import { workloadPolicy } from '../provider/policy.js';
 import { indexes, poolNodesAndPods } from '../indexes.js';
-import { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../kinds.js';
+import { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../../api/kinds.js';
 import { holdsDesired, jsonEqual } from '../semantic.js';
 import {
   childKind,

@@ -5,7 +5,7 @@ import type { GpuNodePool } from '../../api/gpunodepool.js';
 import { controller, type ControllerSpec } from '../../kube/controller.js';
 import { NodeKind, PodKind } from '../../kube/objects.js';
 import { poolOfPod } from '../indexes.js';
-import { ComputeLeaseKind, GpuNodePoolKind } from '../kinds.js';
+import { ComputeLeaseKind, GpuNodePoolKind } from '../../api/kinds.js';
 import { onGenerationChange } from '../watch-filters.js';
 import { poolSelectsNode } from './pool-status.js';
 import { gpuNodePoolReconciler } from './reconciler.js';

@@ -11,7 +11,7 @@ import type { ReconcileContext, ReconcileRequest, Reconciler } from '../../kube/
 import { setCondition, type Condition } from '../../kube/conditions.js';
 import { isNotFound } from '../../kube/errors.js';
 import { indexes, poolNodesAndPods } from '../indexes.js';
-import { ComputeLeaseKind, GpuNodePoolKind } from '../kinds.js';
+import { ComputeLeaseKind, GpuNodePoolKind } from '../../api/kinds.js';
 import { jsonEqual } from '../semantic.js';
 import {
   gpuIsolationCondition,

@@ -5,7 +5,7 @@ import type { BlockRef } from '../../chain/reorg.js';
 import { mergeStatus } from '../../kube/apply.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { InformerCache } from '../../kube/informer-cache.js';
-import { ProviderKind } from '../kinds.js';
+import { ProviderKind } from '../../api/kinds.js';
 
 /**
  * A {@link CheckpointStore} in the status of the Provider `name`, loaded from the informer cache

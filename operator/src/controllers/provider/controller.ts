@@ -3,7 +3,7 @@
 import type { Provider } from '../../api/provider.js';
 import type { LabelSelector } from '../../config/label-selector.js';
 import { controller, type ControllerSpec } from '../../kube/controller.js';
-import { GpuNodePoolKind, ProviderKind } from '../kinds.js';
+import { GpuNodePoolKind, ProviderKind } from '../../api/kinds.js';
 import { onGenerationChange } from '../watch-filters.js';
 import {
   providerReconciler,

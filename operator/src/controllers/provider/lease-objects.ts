@@ -10,7 +10,7 @@ import type { EventRecorder } from '../../kube/events.js';
 import type { InformerCache } from '../../kube/informer-cache.js';
 import type { LeaseObjects } from '../../market/lease-sync.js';
 import type { SettlementObjects } from '../../market/settlement.js';
-import { ComputeLeaseKind, GpuNodePoolKind } from '../kinds.js';
+import { ComputeLeaseKind, GpuNodePoolKind } from '../../api/kinds.js';
 
 /** Field manager of the ComputeLease specs the lease sync writes. */
 export const leaseSyncFieldManager = 'supercloud-lease-sync';

@@ -6,7 +6,7 @@ import { NodeKind, type ObjectOf } from '../../kube/objects.js';
 import type { NodeSize } from '../../market/decide.js';
 import type { PoolView } from '../../market/engine.js';
 import { poolSelectsNode } from '../gpunodepool/pool-status.js';
-import { GpuNodePoolKind } from '../kinds.js';
+import { GpuNodePoolKind } from '../../api/kinds.js';
 import { parseQuantity } from '../semantic.js';
 
 type Node = ObjectOf<typeof NodeKind>;

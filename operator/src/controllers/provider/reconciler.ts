@@ -20,7 +20,7 @@ import type { ReconcileContext, ReconcileRequest, Reconciler } from '../../kube/
 import { isNotFound } from '../../kube/errors.js';
 import { SecretKind } from '../../kube/objects.js';
 import { marketMetrics } from '../../market/metrics.js';
-import { GpuNodePoolKind, ProviderKind } from '../kinds.js';
+import { GpuNodePoolKind, ProviderKind } from '../../api/kinds.js';
 import { jsonEqual } from '../semantic.js';
 import { biddingPolicy, pricingStrategy, settlementPolicy } from './policy.js';
 import {

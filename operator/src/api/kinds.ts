@@ -1,8 +1,8 @@
 // How the runtime reaches the supercloud custom resources (the built-in kinds are in kube/objects.ts).
-import { computeLeaseNames, type ComputeLease } from '../api/computelease.js';
-import { apiVersion } from '../api/constants.js';
-import { gpuNodePoolNames, type GpuNodePool } from '../api/gpunodepool.js';
-import { providerNames, type Provider } from '../api/provider.js';
+import { computeLeaseNames, type ComputeLease } from './computelease.js';
+import { apiVersion } from './constants.js';
+import { gpuNodePoolNames, type GpuNodePool } from './gpunodepool.js';
+import { providerNames, type Provider } from './provider.js';
 import { resourceKind } from '../kube/objects.js';
 
 export const ComputeLeaseKind = resourceKind<ComputeLease>(
