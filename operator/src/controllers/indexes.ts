@@ -6,7 +6,7 @@ import { findCondition, type Condition } from '../kube/conditions.js';
 import type { InformerCache } from '../kube/informer-cache.js';
 import { NodeKind, PodKind, type ObjectKey, type ObjectOf } from '../kube/objects.js';
 import { ComputeLeaseKind, GpuNodePoolKind } from '../api/kinds.js';
-import { poolCountingNode, poolSelectsNode } from './gpunodepool/pool-status.js';
+import { poolCountingNode, poolSelectsNode } from '../capacity/pool-gpus.js';
 
 type Pod = ObjectOf<typeof PodKind>;
 

@@ -8,7 +8,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { ComputeLease } from '../../../operator/src/api/computelease.js';
 import type { GpuNodePool } from '../../../operator/src/api/gpunodepool.js';
 import { ComputeLeaseKind, GpuNodePoolKind } from '../../../operator/src/api/kinds.js';
-import { podRequest } from '../../../operator/src/controllers/gpunodepool/pool-status.js';
+import { podRequest } from '../../../operator/src/capacity/pool-gpus.js';
 import {
   DeploymentKind,
   KubeApiError,

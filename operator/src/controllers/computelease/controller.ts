@@ -7,7 +7,7 @@ import type { LabelSelector } from '../../config/label-selector.js';
 import type { ChannelSource } from '../../kube/channel-source.js';
 import { controller, type ControllerSpec } from '../../kube/controller.js';
 import { NodeKind, PodKind } from '../../kube/objects.js';
-import { poolCountingNode } from '../gpunodepool/pool-status.js';
+import { poolCountingNode } from '../../capacity/pool-gpus.js';
 import { leasesOfPool, poolOfPod } from '../indexes.js';
 import { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../../api/kinds.js';
 import { onGenerationChange } from '../watch-filters.js';

@@ -19,7 +19,7 @@ import {
   objectKey,
   type KubeObject,
 } from '../../kube/objects.js';
-import { waitForCapacityReason } from '../../workloads/capacity.js';
+import { waitForCapacityReason } from '../../capacity/wait-reason.js';
 import {
   applyOrder,
   desiredObjects,
@@ -28,7 +28,7 @@ import {
 import { leaseNamespaceName } from '../../workloads/names.js';
 import { manifestTotals } from '../../workloads/totals.js';
 import type { WorkloadPolicy } from '../../workloads/verify.js';
-import { podRequest } from '../gpunodepool/pool-status.js';
+import { podRequest } from '../../capacity/pool-gpus.js';
 import { workloadPolicy } from '../provider/policy.js';
 import { indexes, poolNodesAndPods } from '../indexes.js';
 import { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../../api/kinds.js';
@@ -40,7 +40,7 @@ import {
   ownedChildren,
   type NamespaceState,
 } from './children.js';
-import { poolHeadroom, type AdmittedLease } from './headroom.js';
+import { poolHeadroom, type AdmittedLease } from '../../capacity/headroom.js';
 import {
   computeLeaseStatus,
   leaseTransitionEvent,
@@ -221,15 +221,12 @@ async function deploy(
   const deployed = ownedChildren(cache, DeploymentKind, namespace, lease).length > 0;
   if (!deployed && !admitted.has(name)) {
     const reason = waitForCapacityReason(manifest, {
-      gpus: poolHeadroom(
-        {
-          pool,
-          pools: cache.list(GpuNodePoolKind),
-          ...poolNodesAndPods(cache, pool),
-          admitted: otherAdmittedLeases(cache, lease, pool, admitted),
-        },
-        new Date(),
-      ),
+      gpus: poolHeadroom({
+        pool,
+        pools: cache.list(GpuNodePoolKind),
+        ...poolNodesAndPods(cache, pool),
+        admitted: otherAdmittedLeases(cache, lease, pool, admitted),
+      }),
     });
     if (reason) {
       outcome.waitingForCapacity = reason;

@@ -7,7 +7,7 @@ import { NodeKind, PodKind } from '../../kube/objects.js';
 import { poolOfPod } from '../indexes.js';
 import { ComputeLeaseKind, GpuNodePoolKind } from '../../api/kinds.js';
 import { onGenerationChange } from '../watch-filters.js';
-import { poolSelectsNode } from './pool-status.js';
+import { poolSelectsNode } from '../../capacity/pool-gpus.js';
 import { gpuNodePoolReconciler } from './reconciler.js';
 
 /** Name of the controller in metrics and logs. */

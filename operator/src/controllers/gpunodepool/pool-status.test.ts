@@ -7,9 +7,9 @@ import {
   computePoolStatus,
   countedNodeReadiness,
   nodeTransitions,
-  poolCountingNode,
   type PoolStatusInputs,
 } from './pool-status.js';
+import { poolCountingNode } from '../../capacity/pool-gpus.js';
 
 const now = new Date('2025-06-01T12:00:00Z');
 

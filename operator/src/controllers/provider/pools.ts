@@ -5,7 +5,7 @@ import type { InformerCache } from '../../kube/informer-cache.js';
 import { NodeKind, type ObjectOf } from '../../kube/objects.js';
 import type { NodeSize } from '../../market/decide.js';
 import type { PoolView } from '../../market/engine.js';
-import { poolSelectsNode } from '../gpunodepool/pool-status.js';
+import { poolSelectsNode } from '../../capacity/pool-gpus.js';
 import { GpuNodePoolKind } from '../../api/kinds.js';
 import { parseQuantity } from '../semantic.js';
 

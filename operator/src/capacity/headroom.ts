@@ -1,12 +1,12 @@
 // GPUs a pool can still give a new lease. The pool's status lags behind (its controller writes it
 // after the pods exist), so the ComputeLease controller computes it from its cache: the pool
-// accounting of pool-status.ts, less what leases already admitted will use but whose pods are not
+// accounting of pool-gpus.ts, less what leases already admitted will use but whose pods are not
 // bound to a node yet. Without that second part, two leases reconciled a moment apart would both
 // see the same free GPUs, both start, and one would sit Pending forever.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import type { GpuNodePool, GpuNodePoolStatus } from '../../api/gpunodepool.js';
-import type { Wire } from '../../kube/objects.js';
-import { computePoolStatus, podRequest } from '../gpunodepool/pool-status.js';
+import type { GpuNodePool } from '../api/gpunodepool.js';
+import type { Wire } from '../kube/objects.js';
+import { podRequest, poolAccounting, type PoolGpus } from './pool-gpus.js';
 
 /** A lease whose workload was applied to the pool: its namespace and the GPUs its manifest asks. */
 export interface AdmittedLease {
@@ -26,17 +26,16 @@ export interface PoolHeadroomInputs {
 }
 
 /** What a new lease can use now: the input of `waitForCapacityReason`. */
-export type PoolHeadroom = NonNullable<GpuNodePoolStatus['gpus']>;
+export type PoolHeadroom = PoolGpus;
 
 /**
  * The pool's GPU accounting with admitted leases' unbound replicas counted as allocated.
  *
- * @example waitForCapacityReason(manifest, { gpus: poolHeadroom(inputs, new Date()) })
+ * @example waitForCapacityReason(manifest, { gpus: poolHeadroom(inputs) })
  */
-export function poolHeadroom(inputs: PoolHeadroomInputs, now: Date): PoolHeadroom {
-  const { pool, pools, nodes, pods, admitted } = inputs;
-  const bound = computePoolStatus({ pool, pools, nodes, pods, leases: [] }, now).gpus;
-  if (!bound) throw new Error('computePoolStatus returned no GPU accounting');
+export function poolHeadroom(inputs: PoolHeadroomInputs): PoolHeadroom {
+  const { pool, pods, admitted } = inputs;
+  const bound = poolAccounting(inputs).gpus;
   const resource = pool.spec.extendedResourceName;
   const boundByNamespace = new Map<string, number>();
   for (const pod of pods) {

@@ -1,8 +1,8 @@
-// Whether a pool has room for a lease right now. Unlike a misfit (fit.ts), a lack of room is
+// Whether a pool has room for a lease right now. Unlike a misfit (workloads/fit.ts), a lack of room is
 // temporary: the lease waits in Deploying and starts when capacity frees up.
 import type { GpuNodePoolStatus } from '../api/gpunodepool.js';
 import type { WorkloadManifest } from '../api/workload-manifest.js';
-import { manifestTotals } from './totals.js';
+import { manifestTotals } from '../workloads/totals.js';
 
 /**
  * Why the pool cannot start the workload now, or undefined when it can. Ask before the
