@@ -1,9 +1,12 @@
-// Typed ABIs for the operator: builds the contracts with forge and turns each deployable
-// contract's artifact into operator/src/chain/abi/<Contract>.ts (`<name>Abi` as const and
-// `<name>Bytecode`), plus an index.ts. Registered in operator/tools/generate.ts.
+// Typed ABIs for the operator: builds the contracts with forge and turns each binding's artifact
+// into operator/src/chain/abi/<Contract>.ts (`<name>Abi` as const, and `<name>Bytecode` for the
+// contracts deployed from here), the enums those ABIs carry (members read from the Solidity
+// source, which the ABI leaves out) into enums.ts, plus an index.ts. Registered in
+// operator/tools/generate.ts.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 
@@ -13,16 +16,57 @@ const contractsDir = join(repoRoot, 'contracts');
 /** The output folder, relative to the repository root. */
 export const abiDir = 'operator/src/chain/abi';
 
-/** The contracts the operator, the CLI and the local stack deploy or call, from contracts/src. */
-export const exportedContracts = ['Marketplace', 'ProviderRegistry', 'MockERC20'] as const;
+/** A contract or interface whose ABI the operator, the CLI or the local stack use. */
+export interface Binding {
+  readonly contract: string;
+  /** The source file's name, which names forge's artifact folder (`out/<file>/<contract>.json`). */
+  readonly file: string;
+  /** Deployed from TypeScript (the local stack, tests): its creation bytecode is exported too. */
+  readonly deployed: boolean;
+}
+
+/**
+ * The contracts of contracts/src, and OpenZeppelin's interfaces for the payment token: production
+ * code calls the token through IERC20 (any ERC-20) and decodes its reverts with IERC20Errors
+ * (ERC-6093); MockERC20 is only deployed on local stacks and in tests.
+ */
+export const bindings: readonly Binding[] = [
+  { contract: 'Marketplace', file: 'Marketplace.sol', deployed: true },
+  { contract: 'ProviderRegistry', file: 'ProviderRegistry.sol', deployed: true },
+  { contract: 'MockERC20', file: 'MockERC20.sol', deployed: true },
+  { contract: 'IERC20', file: 'IERC20.sol', deployed: false },
+  { contract: 'IERC20Errors', file: 'draft-IERC6093.sol', deployed: false },
+];
+
+interface AbiParameter {
+  readonly internalType?: string;
+  readonly components?: readonly AbiParameter[];
+}
+
+interface AbiItem {
+  readonly inputs?: readonly AbiParameter[];
+  readonly outputs?: readonly AbiParameter[];
+}
 
 interface ForgeArtifact {
-  readonly abi: unknown[];
+  readonly abi: AbiItem[];
   readonly bytecode: { readonly object: string };
   readonly metadata: { readonly settings: { readonly compilationTarget: Record<string, string> } };
 }
 
-/** `Marketplace` → `marketplace`, `MockERC20` → `mockErc20`, `ProviderRegistry` → `providerRegistry`. */
+/** An enum of the Solidity source: its name, members in value order, NatSpec and file. */
+export interface SolidityEnum {
+  readonly name: string;
+  readonly members: readonly string[];
+  readonly notice: string | undefined;
+  /** Relative to the repository root. */
+  readonly source: string;
+}
+
+/**
+ * `Marketplace` → `marketplace`, `MockERC20` → `mockErc20`, `ProviderRegistry` →
+ * `providerRegistry`, `IERC20Errors` → `ierc20Errors`.
+ */
 export function bindingName(contract: string): string {
   const words = contract.match(/[A-Z]+(?![a-z])\d*|[A-Z][a-z\d]*/g) ?? [contract];
   return words
@@ -46,40 +90,196 @@ function forgeBuild(): void {
   }
 }
 
-function readArtifact(contract: string): ForgeArtifact {
-  const path = join(contractsDir, 'out', `${contract}.sol`, `${contract}.json`);
+function readArtifact({ contract, file, deployed }: Binding): ForgeArtifact {
+  const path = join(contractsDir, 'out', file, `${contract}.json`);
   const artifact = JSON.parse(readFileSync(path, 'utf8')) as ForgeArtifact;
-  if (!Array.isArray(artifact.abi) || !artifact.bytecode.object.startsWith('0x')) {
-    throw new Error(`${path} is not a forge artifact with an ABI and bytecode`);
+  const bytecode = artifact.bytecode.object;
+  if (!Array.isArray(artifact.abi) || (deployed && !/^0x[0-9a-f]+$/i.test(bytecode))) {
+    throw new Error(
+      `${path} is not a forge artifact with an ABI${deployed ? ' and bytecode' : ''}`,
+    );
   }
   return artifact;
+}
+
+/** The artifact's source file relative to the repository root (forge gives library paths absolute). */
+function sourceOf(artifact: ForgeArtifact, binding: Binding): string {
+  const [source = `src/${binding.file}`] = Object.keys(
+    artifact.metadata.settings.compilationTarget,
+  );
+  return relative(repoRoot, resolve(contractsDir, source));
 }
 
 const header = (source: string): string =>
   `// Generated by operator/tools/generate-abis.ts from ${source}; do not edit (make generate).\n`;
 
-function bindingFile(contract: string, artifact: ForgeArtifact): string {
-  const name = bindingName(contract);
-  const [source = `${contract}.sol`] = Object.keys(artifact.metadata.settings.compilationTarget);
+function bindingFile(binding: Binding, artifact: ForgeArtifact): string {
+  const name = bindingName(binding.contract);
   return [
-    header(`contracts/${source}`),
-    `/** The ABI of ${contract}, as a const for typed calls (see ./typed.ts). */`,
+    header(sourceOf(artifact, binding)),
+    `/** The ABI of ${binding.contract}, as a const for typed calls (see ./typed.ts). */`,
     `export const ${name}Abi = ${JSON.stringify(artifact.abi)} as const;`,
     '',
-    `/** The creation bytecode of ${contract} (no metadata hash: identical on every machine). */`,
-    `export const ${name}Bytecode = '${artifact.bytecode.object}';`,
-    '',
+    ...(binding.deployed
+      ? [
+          `/** The creation bytecode of ${binding.contract} (no metadata hash: identical on every machine). */`,
+          `export const ${name}Bytecode = '${artifact.bytecode.object}';`,
+          '',
+        ]
+      : []),
   ].join('\n');
 }
 
-function indexFile(): string {
+/** The names of the enums an ABI's parameters carry (`internalType: "enum OrderStatus"`). */
+export function abiEnumNames(abi: readonly AbiItem[]): string[] {
+  const names = new Set<string>();
+  const visit = (parameters: readonly AbiParameter[] | undefined): void => {
+    for (const parameter of parameters ?? []) {
+      const match = /^enum (?:\w+\.)?(\w+)$/.exec(parameter.internalType ?? '');
+      if (match?.[1]) names.add(match[1]);
+      visit(parameter.components);
+    }
+  };
+  for (const item of abi) {
+    visit(item.inputs);
+    visit(item.outputs);
+  }
+  return [...names];
+}
+
+function solidityFiles(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.sol'))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
+interface AstNode {
+  readonly nodeType: string;
+  readonly name?: string;
+  readonly nodes?: readonly AstNode[];
+  readonly members?: readonly { readonly name: string }[];
+  readonly documentation?: { readonly text: string } | null;
+}
+
+/**
+ * The enums declared in Solidity sources (at file level or in a contract), parsed (not compiled)
+ * with the solc npm package forge builds with. `sources`: repository-relative path → text.
+ */
+export function parseEnums(sources: ReadonlyMap<string, string>): SolidityEnum[] {
+  const solc = createRequire(import.meta.url)('solc') as { compile(input: string): string };
+  const input = {
+    language: 'Solidity',
+    sources: Object.fromEntries([...sources].map(([path, content]) => [path, { content }])),
+    settings: { stopAfter: 'parsing', outputSelection: { '*': { '': ['ast'] } } },
+  };
+  const output = JSON.parse(solc.compile(JSON.stringify(input))) as {
+    errors?: { severity: string; formattedMessage: string }[];
+    sources?: Record<string, { ast: AstNode }>;
+  };
+  const errors = (output.errors ?? []).filter(({ severity }) => severity === 'error');
+  if (errors.length > 0) {
+    throw new Error(
+      `solc could not parse the contracts:\n${errors.map((e) => e.formattedMessage).join('\n')}`,
+    );
+  }
+  const enums: SolidityEnum[] = [];
+  const visit = (node: AstNode, source: string): void => {
+    if (node.nodeType === 'EnumDefinition' && node.name && node.members) {
+      const notice = node.documentation?.text
+        .replace(/^\s*@notice\s+/, '')
+        .split('\n')
+        .map((line) => line.trim())
+        .join('\n');
+      enums.push({
+        name: node.name,
+        members: node.members.map(({ name }) => name),
+        notice,
+        source,
+      });
+    }
+    for (const child of node.nodes ?? []) visit(child, source);
+  };
+  for (const [source, { ast }] of Object.entries(output.sources ?? {})) visit(ast, source);
+  return enums;
+}
+
+/** `OrderStatus` → `orderStatus`. */
+const lowerFirst = (name: string): string => name[0]!.toLowerCase() + name.slice(1);
+
+/** enums.ts: for each enum, its values by member name and its member names by value. */
+export function enumsFile(enums: readonly SolidityEnum[]): string {
+  const sources = [...new Set(enums.map(({ source }) => source))].sort();
+  return [
+    header(sources.join(', ') || 'contracts/src'),
+    ...enums.flatMap(({ name, members, notice }) => {
+      const value = lowerFirst(name);
+      const doc = notice ? [...notice.split('\n').map((line) => ` * ${line}`), ' *'] : [];
+      return [
+        '/**',
+        ...doc,
+        ` * The values of the contract's \`${name}\` enum by member, as its ABI encodes them (a`,
+        ' * uint8, which ethers decodes as a bigint).',
+        ' */',
+        `export const ${value} = { ${members.map((member, index) => `${member}: ${index}`).join(', ')} } as const;`,
+        '',
+        `/** A value of the \`${name}\` enum. */`,
+        `export type ${name} = (typeof ${value})[keyof typeof ${value}];`,
+        '',
+        `/** The members of the \`${name}\` enum by value: \`${value}Names[${value}.${members[0] ?? ''}]\`. */`,
+        `export const ${value}Names = ${JSON.stringify(members)} as const;`,
+        '',
+        `/** A member name of the \`${name}\` enum. */`,
+        `export type ${name}Name = (typeof ${value}Names)[number];`,
+        '',
+      ];
+    }),
+  ].join('\n');
+}
+
+/** The enums the bindings' ABIs carry, from the Solidity sources under contracts/src. */
+function abiEnums(artifacts: readonly ForgeArtifact[]): SolidityEnum[] {
+  const names = [...new Set(artifacts.flatMap(({ abi }) => abiEnumNames(abi)))].sort();
+  if (names.length === 0) return [];
+  const sources = new Map(
+    solidityFiles(join(contractsDir, 'src')).map((path) => [
+      relative(repoRoot, path),
+      readFileSync(path, 'utf8'),
+    ]),
+  );
+  const declared = parseEnums(sources);
+  return names.map((name) => {
+    const found = declared.filter((declaration) => declaration.name === name);
+    if (found.length !== 1) {
+      throw new Error(
+        `the ABIs carry the enum ${name}, declared ${found.length} times under contracts/src (once is needed)`,
+      );
+    }
+    return found[0]!;
+  });
+}
+
+function indexFile(enums: readonly SolidityEnum[]): string {
   return [
     header('contracts/src'),
-    ...exportedContracts.map((contract) => {
-      const name = bindingName(contract);
-      return `export { ${name}Abi, ${name}Bytecode } from './${contract}.js';`;
+    ...bindings.map((binding) => {
+      const name = bindingName(binding.contract);
+      const names = binding.deployed ? `${name}Abi, ${name}Bytecode` : `${name}Abi`;
+      return `export { ${names} } from './${binding.contract}.js';`;
     }),
-    "export { connectContract, type TypedContract } from './typed.js';",
+    ...(enums.length > 0
+      ? [
+          `export { ${enums
+            .flatMap(({ name }) => [
+              lowerFirst(name),
+              `${lowerFirst(name)}Names`,
+              `type ${name}`,
+              `type ${name}Name`,
+            ])
+            .join(', ')} } from './enums.js';`,
+        ]
+      : []),
+    "export { connectContract, type ContractReturnType, type TypedContract } from './typed.js';",
     '',
   ].join('\n');
 }
@@ -94,10 +294,17 @@ async function prettierFormat(path: string, text: string): Promise<string> {
 export async function generateAbis(): Promise<Map<string, string>> {
   forgeBuild();
   const files = new Map<string, string>();
-  for (const contract of exportedContracts) {
-    const path = `${abiDir}/${contract}.ts`;
-    files.set(path, await prettierFormat(path, bindingFile(contract, readArtifact(contract))));
+  const artifacts: ForgeArtifact[] = [];
+  for (const binding of bindings) {
+    const artifact = readArtifact(binding);
+    artifacts.push(artifact);
+    const path = `${abiDir}/${binding.contract}.ts`;
+    files.set(path, await prettierFormat(path, bindingFile(binding, artifact)));
   }
-  files.set(`${abiDir}/index.ts`, await prettierFormat(`${abiDir}/index.ts`, indexFile()));
+  const enums = abiEnums(artifacts);
+  if (enums.length > 0) {
+    files.set(`${abiDir}/enums.ts`, await prettierFormat(`${abiDir}/enums.ts`, enumsFile(enums)));
+  }
+  files.set(`${abiDir}/index.ts`, await prettierFormat(`${abiDir}/index.ts`, indexFile(enums)));
   return files;
 }

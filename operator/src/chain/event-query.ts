@@ -1,9 +1,14 @@
 // Looking events up by their indexed arguments over a block range (eth_getLogs in pages), for the
 // level-based reads the follower does not cover: the leases a provider won since a block, the
-// manifest of an order, how a lease was closed.
-import { Interface, type InterfaceAbi, type Result } from 'ethers';
+// manifest of an order, how a lease was closed. Decoded by the follower's decoder (events.ts).
+import { Interface, type InterfaceAbi } from 'ethers';
 import { marketplaceAbi } from './abi/index.js';
-import type { EventPosition } from './events.js';
+import {
+  decodeLogs,
+  marketplaceEventsNamed,
+  type MarketplaceEvent,
+  type MarketplaceEventName,
+} from './events.js';
 import type { RpcPool } from './rpc.js';
 
 const marketplaceInterface = new Interface(marketplaceAbi as unknown as InterfaceAbi);
@@ -17,33 +22,31 @@ export function indexedTopic(value: string | bigint): string {
   return `0x${hex.padStart(64, '0')}`;
 }
 
-export interface MarketplaceEventQuery {
+export interface MarketplaceEventQuery<N extends MarketplaceEventName = MarketplaceEventName> {
   /** Name of a Marketplace event, e.g. 'LeaseCreated'. */
-  readonly event: string;
+  readonly event: N;
   /** Topics of the indexed arguments in order (null: any). */
   readonly indexed: readonly (string | null)[];
   readonly fromBlock: number;
   readonly toBlock: number;
 }
 
-/** A matching event: its decoded arguments (by name) and where it happened. */
-export interface FoundEvent extends EventPosition {
-  readonly args: Result;
-}
+/** A matching event: its decoded arguments (by name, typed by the ABI) and where it happened. */
+export type FoundEvent<N extends MarketplaceEventName = MarketplaceEventName> = MarketplaceEvent<N>;
 
 /**
  * The Marketplace events matching a query, in chain order.
  *
  * @example await findMarketplaceEvents(rpc, marketplace, { event: 'LeaseClosed', indexed: [indexedTopic(leaseId)], fromBlock: 0, toBlock: head })
  */
-export async function findMarketplaceEvents(
+export async function findMarketplaceEvents<N extends MarketplaceEventName>(
   rpc: RpcPool,
   marketplace: string,
-  query: MarketplaceEventQuery,
-): Promise<FoundEvent[]> {
+  query: MarketplaceEventQuery<N>,
+): Promise<FoundEvent<N>[]> {
   const fragment = marketplaceInterface.getEvent(query.event);
   if (!fragment) throw new Error(`the Marketplace ABI has no event ${query.event}`);
-  const found: FoundEvent[] = [];
+  const found: FoundEvent<N>[] = [];
   for (let from = Math.max(0, query.fromBlock); from <= query.toBlock; from += queryPageBlocks) {
     const to = Math.min(query.toBlock, from + queryPageBlocks - 1);
     const logs = await rpc.call('eth_getLogs', (p) =>
@@ -54,15 +57,7 @@ export async function findMarketplaceEvents(
         toBlock: to,
       }),
     );
-    for (const log of logs) {
-      found.push({
-        args: marketplaceInterface.decodeEventLog(fragment, log.data, log.topics),
-        blockNumber: log.blockNumber,
-        blockHash: log.blockHash,
-        logIndex: log.index,
-        transactionHash: log.transactionHash,
-      });
-    }
+    found.push(...marketplaceEventsNamed(decodeLogs(logs, { marketplace }), query.event));
   }
   return found;
 }

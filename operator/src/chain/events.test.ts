@@ -1,7 +1,7 @@
 import { Interface, type InterfaceAbi } from 'ethers';
 import { marketplaceAbi, providerRegistryAbi } from './abi/index.js';
-import { decodeLogs, type LogEntry } from './events.js';
-import { gpuModelId } from './identifiers.js';
+import { decodeLogs, marketplaceEventsNamed, type LogEntry } from './events.js';
+import { twoH100Resources } from './testing/resources.js';
 
 const contracts = {
   marketplace: '0x00000000000000000000000000000000000000Aa',
@@ -28,14 +28,7 @@ function log(
 
 describe('decodeLogs', () => {
   it('decodes both contracts’ events by address, with structs as objects', () => {
-    const resources = {
-      gpuModel: gpuModelId('NVIDIA-H100-80GB-HBM3'),
-      gpuCount: 2n,
-      gpuMemoryMiB: 81_559n,
-      cpuMillicores: 8_000n,
-      memoryMiB: 65_536n,
-      storageMiB: 0n,
-    };
+    const resources = twoH100Resources;
     const events = decodeLogs(
       [
         log(
@@ -96,5 +89,33 @@ describe('decodeLogs', () => {
       contracts,
     );
     expect(events.map((event) => event.logIndex)).toEqual([3]);
+  });
+
+  it('decodes only the contracts it is given (a receipt’s Marketplace events)', () => {
+    const fee = market.encodeEventLog('FeeUpdated', [1n, 2n]);
+    const registered = registry.encodeEventLog('ProviderRegistered', [provider, 'https://x', []]);
+    const events = decodeLogs(
+      [log(contracts.registry, registered, 0), log(contracts.marketplace, fee, 1)],
+      { marketplace: contracts.marketplace },
+    );
+    expect(events.map(({ contract, name }) => `${contract}.${name}`)).toEqual([
+      'marketplace.FeeUpdated',
+    ]);
+  });
+});
+
+describe('marketplaceEventsNamed', () => {
+  it('keeps the Marketplace events of one name, in order, typed by it', () => {
+    const events = decodeLogs(
+      [
+        log(contracts.marketplace, market.encodeEventLog('FeeUpdated', [1n, 2n]), 0),
+        log(contracts.marketplace, market.encodeEventLog('MinRunUpdated', [60n, 120n]), 1),
+        log(contracts.marketplace, market.encodeEventLog('FeeUpdated', [2n, 3n]), 2),
+      ],
+      contracts,
+    );
+    const updates = marketplaceEventsNamed(events, 'FeeUpdated');
+    expect(updates.map(({ args }) => args.newFeeBps)).toEqual([2n, 3n]);
+    expect(marketplaceEventsNamed(events, 'LeaseClosed')).toEqual([]);
   });
 });

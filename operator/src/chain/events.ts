@@ -1,3 +1,5 @@
+// The one decoder of the contracts' logs: the event follower, the event queries and the tenant
+// CLI's receipts all turn logs into the same typed events here.
 import type {
   Abi,
   AbiEvent,
@@ -5,8 +7,9 @@ import type {
   ExtractAbiEvent,
   ExtractAbiEventNames,
 } from 'abitype';
-import { Interface, type InterfaceAbi, type ParamType, type Result } from 'ethers';
+import { Interface, type InterfaceAbi } from 'ethers';
 import { marketplaceAbi, providerRegistryAbi } from './abi/index.js';
+import { plainValue } from './plain-value.js';
 
 /** The contracts the follower reads, by the name events carry. */
 export interface FollowedContracts {
@@ -34,17 +37,27 @@ export interface EventPosition {
   readonly transactionHash: string;
 }
 
+/** An event's arguments by name, as decoded (outputs: bytes as hex strings, structs as objects). */
 type EventArgs<E extends AbiEvent> = {
-  readonly [P in E['inputs'][number] as P['name'] & string]: AbiParameterToPrimitiveType<P>;
+  readonly [P in E['inputs'][number] as P['name'] & string]: AbiParameterToPrimitiveType<
+    P,
+    'outputs'
+  >;
 };
 
-type DecodedEvents<A extends Abi, C extends keyof FollowedContracts> = {
+/** Each decoded event of a contract's ABI, by event name. */
+type EventsByName<A extends Abi, C extends keyof FollowedContracts> = {
   [N in ExtractAbiEventNames<A>]: {
     readonly contract: C;
     readonly name: N;
     readonly args: EventArgs<ExtractAbiEvent<A, N>>;
   };
-}[ExtractAbiEventNames<A>];
+};
+
+type DecodedEvents<A extends Abi, C extends keyof FollowedContracts> = EventsByName<
+  A,
+  C
+>[ExtractAbiEventNames<A>];
 
 /**
  * A decoded event of the marketplace or the registry with its position, typed by the ABIs:
@@ -56,18 +69,46 @@ export type ChainEvent = (
 ) &
   EventPosition;
 
+/** The name of a Marketplace event, e.g. `'LeaseCreated'`. */
+export type MarketplaceEventName = ExtractAbiEventNames<typeof marketplaceAbi>;
+
+/** A decoded Marketplace event named `N`, with its position. */
+export type MarketplaceEvent<N extends MarketplaceEventName = MarketplaceEventName> = EventsByName<
+  typeof marketplaceAbi,
+  'marketplace'
+>[N] &
+  EventPosition;
+
+/** The arguments of the Marketplace event `N` by name, as plain data (structs as objects). */
+export type MarketplaceEventArgs<N extends MarketplaceEventName> = MarketplaceEvent<N>['args'];
+
 const marketplaceInterface = new Interface(marketplaceAbi as unknown as InterfaceAbi);
 const registryInterface = new Interface(providerRegistryAbi as unknown as InterfaceAbi);
 
 /**
- * Decodes the logs of the followed contracts, in the order given; logs of other addresses or
- * with topics the ABIs do not know are left out.
+ * Decodes the logs of the given contracts, in the order given; logs of other addresses or with
+ * topics the ABIs do not know are left out. A contract left out of `contracts` is not decoded.
+ *
+ * @example
+ * decodeLogs(receipt.logs, { marketplace }) // the receipt's Marketplace events
  */
-export function decodeLogs(logs: readonly LogEntry[], contracts: FollowedContracts): ChainEvent[] {
-  const byAddress = new Map<string, { contract: keyof FollowedContracts; abi: Interface }>([
-    [contracts.marketplace.toLowerCase(), { contract: 'marketplace', abi: marketplaceInterface }],
-    [contracts.registry.toLowerCase(), { contract: 'registry', abi: registryInterface }],
-  ]);
+export function decodeLogs(
+  logs: readonly LogEntry[],
+  contracts: Partial<FollowedContracts>,
+): ChainEvent[] {
+  const byAddress = new Map<string, { contract: keyof FollowedContracts; abi: Interface }>();
+  if (contracts.marketplace) {
+    byAddress.set(contracts.marketplace.toLowerCase(), {
+      contract: 'marketplace',
+      abi: marketplaceInterface,
+    });
+  }
+  if (contracts.registry) {
+    byAddress.set(contracts.registry.toLowerCase(), {
+      contract: 'registry',
+      abi: registryInterface,
+    });
+  }
   const events: ChainEvent[] = [];
   for (const log of logs) {
     const source = byAddress.get(log.address.toLowerCase());
@@ -83,7 +124,7 @@ export function decodeLogs(logs: readonly LogEntry[], contracts: FollowedContrac
       contract: source.contract,
       name: parsed.name,
       args: Object.fromEntries(
-        parsed.fragment.inputs.map((input, i) => [input.name, plain(parsed.args[i], input)]),
+        parsed.fragment.inputs.map((input, i) => [input.name, plainValue(parsed.args[i], input)]),
       ),
       blockNumber: log.blockNumber,
       blockHash: log.blockHash,
@@ -95,20 +136,18 @@ export function decodeLogs(logs: readonly LogEntry[], contracts: FollowedContrac
 }
 
 /**
- * An ABI value as plain data, the shape the types above promise: tuples as objects by component
- * name, arrays as arrays (ethers' `Result.toObject(true)` turns arrays of tuples into objects).
+ * The decoded events that are the Marketplace event `name`, in order, typed by that name.
+ *
+ * @example
+ * const [created] = marketplaceEventsNamed(decodeLogs(receipt.logs, { marketplace }), 'OrderCreated');
+ * created?.args.orderId // bigint
  */
-function plain(value: unknown, param: ParamType): unknown {
-  if (param.isArray()) {
-    return Array.from(value as Result, (item) => plain(item, param.arrayChildren));
-  }
-  if (param.isTuple()) {
-    return Object.fromEntries(
-      param.components.map((component, i) => [
-        component.name,
-        plain((value as Result)[i], component),
-      ]),
-    );
-  }
-  return value;
+export function marketplaceEventsNamed<N extends MarketplaceEventName>(
+  events: readonly ChainEvent[],
+  name: N,
+): MarketplaceEvent<N>[] {
+  // The contract and the name select the event type: the union member for `N`.
+  return events.filter(
+    (event) => event.contract === 'marketplace' && event.name === name,
+  ) as unknown as MarketplaceEvent<N>[];
 }

@@ -1,6 +1,13 @@
 import { Interface } from 'ethers';
 import { marketplaceAbi, providerRegistryAbi } from './abi/index.js';
-import { decodeRevert, formatRevert, revertDataOf } from './revert.js';
+import {
+  contractErrorAbis,
+  decodeRevert,
+  formatRevert,
+  revertDataOf,
+  revertHint,
+  type RevertHints,
+} from './revert.js';
 
 const marketplace = new Interface(marketplaceAbi);
 const registry = new Interface(providerRegistryAbi);
@@ -66,5 +73,37 @@ describe('revertDataOf', () => {
     expect(revertDataOf(new Error('boom'))).toBeUndefined();
     expect(revertDataOf({ data: '0x' })).toBeUndefined();
     expect(revertDataOf('text')).toBeUndefined();
+  });
+});
+
+describe('revertHint', () => {
+  const hints: RevertHints = {
+    Marketplace_NoBids: 'cancel the order',
+    ERC20InsufficientBalance: 'fund the wallet',
+    // @ts-expect-error a name the ABIs do not have (a renamed error) fails type-checking
+    Marketplace_NoSuchError: 'never shown',
+  };
+
+  it('finds the hint of a decoded custom error by its name', () => {
+    const data = marketplace.encodeErrorResult('Marketplace_NoBids', [3n]);
+    expect(revertHint(hints, decodeRevert(data, contractErrorAbis)!)).toBe('cancel the order');
+  });
+
+  it('decodes the payment token’s ERC-6093 errors with OpenZeppelin’s IERC20Errors', () => {
+    const token = new Interface(contractErrorAbis[2]);
+    const data = token.encodeErrorResult('ERC20InsufficientBalance', [
+      '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+      1n,
+      2n,
+    ]);
+    expect(revertHint(hints, decodeRevert(data, contractErrorAbis)!)).toBe('fund the wallet');
+  });
+
+  it('has none for other errors, nor for names inherited from Object', () => {
+    const data = marketplace.encodeErrorResult('Marketplace_ZeroAmount', []);
+    expect(revertHint(hints, decodeRevert(data, contractErrorAbis)!)).toBeUndefined();
+    expect(revertHint(hints, { name: 'toString', signature: '', args: [], namedArgs: {} })).toBe(
+      undefined,
+    );
   });
 });

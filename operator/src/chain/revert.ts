@@ -1,4 +1,21 @@
+import type { ExtractAbiErrorNames } from 'abitype';
 import { Interface, type InterfaceAbi } from 'ethers';
+import { ierc20ErrorsAbi, marketplaceAbi, providerRegistryAbi } from './abi/index.js';
+
+/**
+ * The ABIs a revert of a call to the contracts can come from: the marketplace's and the
+ * registry's custom errors, and the ERC-6093 errors of an OpenZeppelin payment token.
+ */
+export const contractErrorAbis = [marketplaceAbi, providerRegistryAbi, ierc20ErrorsAbi] as const;
+
+/** The name of a custom error of {@link contractErrorAbis}, e.g. `Marketplace_BidAboveMax`. */
+export type ContractErrorName = ExtractAbiErrorNames<(typeof contractErrorAbis)[number]>;
+
+/**
+ * What to do about some of the contracts' errors, keyed by error name: a name the ABIs do not
+ * have (an error renamed or removed in the contracts) fails type-checking.
+ */
+export type RevertHints = Readonly<Partial<Record<ContractErrorName, string>>>;
 
 /** A revert decoded through the contracts' ABIs: a custom error, `Error(string)` or `Panic`. */
 export interface DecodedRevert {
@@ -17,7 +34,7 @@ export interface DecodedRevert {
  * `Panic(uint256)` decode with any ABI. Undefined when the data is empty or unknown.
  *
  * @example
- * decodeRevert(data, [marketplaceAbi, providerRegistryAbi])
+ * decodeRevert(data, contractErrorAbis)
  * // { name: 'Marketplace_BidAboveMax', args: [1n, 1001n, 1000n], ... }
  */
 export function decodeRevert(
@@ -82,4 +99,13 @@ function formatValue(value: unknown): string {
   if (typeof value === 'bigint') return value.toString();
   if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
   return String(value);
+}
+
+/**
+ * The hint for a decoded revert, when `hints` has one for its error.
+ *
+ * @example revertHint({ Marketplace_NoBids: 'cancel the order' }, revert) // 'cancel the order' or undefined
+ */
+export function revertHint(hints: RevertHints, revert: DecodedRevert): string | undefined {
+  return Object.hasOwn(hints, revert.name) ? hints[revert.name as ContractErrorName] : undefined;
 }

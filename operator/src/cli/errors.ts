@@ -2,6 +2,7 @@
 // stderr and exits 1. Errors from the chain side (TransactionRevertedError, ...) pass through.
 import { ValidationError } from '../api/validate.js';
 import { ChainError, TransactionRevertedError } from '../chain/errors.js';
+import { revertHint, type RevertHints } from '../chain/revert.js';
 
 /** A flag, an environment variable or a config file value is missing or wrong. */
 export class CliUsageError extends ChainError {
@@ -37,15 +38,15 @@ export function errorMessage(error: unknown): string {
     return `${error.message}\nTo fix: correct the manifest; nothing was sent.`;
   }
   if (error instanceof TransactionRevertedError && error.revert) {
-    const hint = revertHints[error.revert.name];
+    const hint = revertHint(revertHints, error.revert);
     return hint ? `${error.message}\nTo fix: ${hint}` : error.message;
   }
   if (error instanceof ChainError) return error.message;
   return error instanceof Error ? error.message : String(error);
 }
 
-/** What a tenant can do about the marketplace's reverts they can run into. */
-export const revertHints: Readonly<Record<string, string>> = {
+/** What a tenant can do about the marketplace's reverts they can run into (names checked against the ABI). */
+export const revertHints: RevertHints = {
   Marketplace_BiddingOpen:
     'wait for the bidding deadline (see `supercloud order show`), or take a bid now with `supercloud order accept <id> --provider <address>`',
   Marketplace_NoBids:

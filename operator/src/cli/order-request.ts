@@ -3,7 +3,7 @@
 import { ZeroHash } from 'ethers';
 import type { WorkloadManifest } from '../api/workload-manifest.js';
 import { gpuModelId, normalizeGpuModel } from '../chain/identifiers.js';
-import type { ChainResources } from '../market/order.js';
+import type { MarketplaceResources } from '../chain/marketplace/read-order.js';
 import { canonicalManifest, canonicalManifestHash } from '../workloads/canonical.js';
 import { parseManifestYaml } from '../workloads/parse.js';
 import { manifestTotals } from '../workloads/totals.js';
@@ -17,7 +17,7 @@ import {
 import { CliUsageError } from './errors.js';
 
 /** The contract's `Resources` struct (contracts/src/types/DataTypes.sol), as ethers takes it. */
-export type OrderResources = ChainResources;
+export type OrderResources = MarketplaceResources;
 
 /** Everything `createOrder` takes, plus what the tenant should see about it. */
 export interface OrderRequest {

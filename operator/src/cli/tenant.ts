@@ -6,6 +6,7 @@
 import {
   FetchRequest,
   Wallet,
+  ZeroAddress,
   isError,
   toUtf8Bytes,
   type ContractTransactionResponse,
@@ -13,20 +14,32 @@ import {
   type Signer,
   type TransactionReceipt,
 } from 'ethers';
-import { connectContract, marketplaceAbi, mockErc20Abi } from '../chain/abi/index.js';
+import {
+  connectContract,
+  ierc20Abi,
+  marketplaceAbi,
+  orderStatus,
+  orderStatusNames,
+  type OrderStatusName,
+} from '../chain/abi/index.js';
 import type { TypedContract } from '../chain/abi/index.js';
 import { InsufficientFundsError, TransactionRevertedError } from '../chain/errors.js';
-import { decodeRevert, revertDataOf } from '../chain/revert.js';
+import {
+  decodeLogs,
+  marketplaceEventsNamed,
+  type MarketplaceEventArgs,
+  type MarketplaceEventName,
+} from '../chain/events.js';
+import { readLease } from '../chain/marketplace/read-lease.js';
+import { readOrder } from '../chain/marketplace/read-order.js';
+import { readLatestBlock } from '../chain/read-latest-block.js';
+import { contractErrorAbis, decodeRevert, revertDataOf } from '../chain/revert.js';
 import { describeError, isTransportError, jsonRpcProvider } from '../chain/rpc.js';
 import { isExhausted } from '../market/settlement-status.js';
 import { checkMinimumDeposit } from './amounts.js';
 import type { ConnectionSettings } from './config.js';
 import { CliUsageError, RpcUnreachableError } from './errors.js';
 import type { OrderRequest, OrderResources } from './order-request.js';
-
-/** The contract's `OrderStatus` enum, by value. */
-export const orderStatuses = ['None', 'Open', 'Leased', 'Cancelled'] as const;
-export type OrderStatusName = (typeof orderStatuses)[number];
 
 /** Where a transaction landed. */
 export interface Mined {
@@ -148,11 +161,8 @@ export interface TenantClientParameters {
   readonly rpcUrl?: string;
 }
 
-/** The ABIs a revert can come from: the marketplace's errors and the token's ERC-6093 errors. */
-const revertAbis = [marketplaceAbi, mockErc20Abi] as const;
-
 type Marketplace = TypedContract<typeof marketplaceAbi>;
-type Token = TypedContract<typeof mockErc20Abi>;
+type Token = TypedContract<typeof ierc20Abi>;
 
 /**
  * A tenant's handle on one marketplace.
@@ -202,12 +212,12 @@ export class TenantClient {
     );
     const event = this.event(receipt, 'OrderCreated');
     return {
-      orderId: event['orderId'] as bigint,
-      tenant: event['tenant'] as string,
-      maxPricePerSecond: event['maxPricePerSecond'] as bigint,
-      deposit: event['deposit'] as bigint,
-      biddingDeadline: event['biddingDeadline'] as bigint,
-      manifestHash: event['manifestHash'] as string,
+      orderId: event.orderId,
+      tenant: event.tenant,
+      maxPricePerSecond: event.maxPricePerSecond,
+      deposit: event.deposit,
+      biddingDeadline: event.biddingDeadline,
+      manifestHash: event.manifestHash,
       ...mined(receipt),
       ...(approvalTransactionHash ? { approvalTransactionHash } : {}),
     };
@@ -215,32 +225,26 @@ export class TenantClient {
 
   /** The order as the contract holds it. @throws CliUsageError when there is no such order. */
   async order(orderId: bigint): Promise<OrderSummary> {
-    const [view, now] = await Promise.all([this.reader.getOrder(orderId), this.chainTime()]);
-    const status = orderStatuses[Number(view.status)] ?? 'None';
-    if (status === 'None') {
+    const [view, now] = await Promise.all([
+      readOrder(this.provider, { marketplace: this.marketplace, orderId }),
+      this.chainTime(),
+    ]);
+    if (view.status === orderStatus.None) {
       throw new CliUsageError(
         `order ${orderId} does not exist on the marketplace ${this.marketplace}`,
         'check the id (printed by `supercloud order create`) and the marketplace address',
       );
     }
-    const resources = view.resources;
     return {
       orderId,
       tenant: view.tenant,
-      status,
+      status: orderStatusNames[view.status],
       biddingDeadline: view.biddingDeadline,
-      biddingOpen: status === 'Open' && now < view.biddingDeadline,
+      biddingOpen: view.status === orderStatus.Open && now < view.biddingDeadline,
       maxPricePerSecond: view.maxPricePerSecond,
       manifestHash: view.manifestHash,
-      resources: {
-        gpuModel: resources.gpuModel,
-        gpuCount: resources.gpuCount,
-        gpuMemoryMiB: resources.gpuMemoryMiB,
-        cpuMillicores: resources.cpuMillicores,
-        memoryMiB: resources.memoryMiB,
-        storageMiB: resources.storageMiB,
-      },
-      ...(view.bestBidder !== zeroAddress
+      resources: view.resources,
+      ...(view.bestBidder !== ZeroAddress
         ? { bestBid: { provider: view.bestBidder, pricePerSecond: view.bestPricePerSecond } }
         : {}),
       escrow: view.escrow,
@@ -294,13 +298,16 @@ export class TenantClient {
     const market = this.writer();
     const receipt = await this.send('cancelOrder', () => market.cancelOrder(orderId));
     const event = this.event(receipt, 'OrderCancelled');
-    return { orderId, refund: event['refund'] as bigint, ...mined(receipt) };
+    return { orderId, refund: event.refund, ...mined(receipt) };
   }
 
   /** The lease as of the latest block. @throws CliUsageError when the order is not leased. */
   async lease(leaseId: bigint): Promise<LeaseSummary> {
-    const [view, asOf] = await Promise.all([this.reader.getLease(leaseId), this.chainTime()]);
-    if (view.provider === zeroAddress) {
+    const [view, asOf] = await Promise.all([
+      readLease(this.provider, { marketplace: this.marketplace, leaseId }),
+      this.chainTime(),
+    ]);
+    if (!view.exists) {
       throw new CliUsageError(
         `there is no lease ${leaseId}: the order does not exist or is not leased yet`,
         `see \`supercloud order show ${leaseId}\`; a lease starts with \`order accept\` or \`order finalize\``,
@@ -333,9 +340,9 @@ export class TenantClient {
     const event = this.event(receipt, 'Deposited');
     return {
       leaseId,
-      amount: event['amount'] as bigint,
-      escrow: event['escrow'] as bigint,
-      fundedUntil: event['fundedUntil'] as bigint,
+      amount: event.amount,
+      escrow: event.escrow,
+      fundedUntil: event.fundedUntil,
       ...mined(receipt),
       ...(approvalTransactionHash ? { approvalTransactionHash } : {}),
     };
@@ -348,11 +355,11 @@ export class TenantClient {
     const event = this.event(receipt, 'LeaseClosed');
     return {
       leaseId,
-      closedBy: event['closedBy'] as string,
-      provider: event['provider'] as string,
-      providerPayout: event['providerPayout'] as bigint,
-      fee: event['fee'] as bigint,
-      refund: event['refund'] as bigint,
+      closedBy: event.closedBy,
+      provider: event.provider,
+      providerPayout: event.providerPayout,
+      fee: event.fee,
+      refund: event.refund,
       ...mined(receipt),
     };
   }
@@ -360,7 +367,7 @@ export class TenantClient {
   /** The wallet's balances and the marketplace's rules that bear on ordering. */
   async account(): Promise<AccountSummary> {
     const address = await this.address();
-    const token = connectContract(mockErc20Abi, await this.token(), this.provider);
+    const token: Token = connectContract(ierc20Abi, await this.token(), this.provider);
     const [tokenBalance, allowance, gasBalance, minRunSeconds] = await Promise.all([
       token.balanceOf(address),
       token.allowance(address, this.marketplace),
@@ -392,14 +399,14 @@ export class TenantClient {
   private leaseStarted(receipt: TransactionReceipt): LeaseStarted {
     const event = this.event(receipt, 'LeaseCreated');
     return {
-      leaseId: event['leaseId'] as bigint,
-      tenant: event['tenant'] as string,
-      provider: event['provider'] as string,
-      pricePerSecond: event['pricePerSecond'] as bigint,
-      escrow: event['escrow'] as bigint,
-      feeBps: event['feeBps'] as bigint,
-      startedAt: event['startedAt'] as bigint,
-      fundedUntil: event['fundedUntil'] as bigint,
+      leaseId: event.leaseId,
+      tenant: event.tenant,
+      provider: event.provider,
+      pricePerSecond: event.pricePerSecond,
+      escrow: event.escrow,
+      feeBps: event.feeBps,
+      startedAt: event.startedAt,
+      fundedUntil: event.fundedUntil,
       ...mined(receipt),
     };
   }
@@ -410,7 +417,7 @@ export class TenantClient {
    */
   private async ensureAllowance(owner: string, amount: bigint): Promise<string | undefined> {
     const tokenAddress = await this.token();
-    const token: Token = connectContract(mockErc20Abi, tokenAddress, this.requireSigner());
+    const token: Token = connectContract(ierc20Abi, tokenAddress, this.requireSigner());
     const [balance, allowance] = await Promise.all([
       token.balanceOf(owner),
       token.allowance(owner, this.marketplace),
@@ -463,18 +470,20 @@ export class TenantClient {
       return new RpcUnreachableError(this.rpcUrl, describeError(error), error);
     const data = revertDataOf(error);
     if (data || isError(error, 'CALL_EXCEPTION')) {
-      const revert = decodeRevert(data, revertAbis);
+      const revert = decodeRevert(data, contractErrorAbis);
       return new TransactionRevertedError(method, stage, revert, transactionHash, error);
     }
     return error instanceof Error ? error : new Error(String(error));
   }
 
-  private event(receipt: TransactionReceipt, name: string): Record<string, unknown> {
-    for (const log of receipt.logs) {
-      if (log.address.toLowerCase() !== this.marketplace.toLowerCase()) continue;
-      const parsed = this.reader.interface.parseLog(log);
-      if (parsed?.name === name) return parsed.args.toObject(true) as Record<string, unknown>;
-    }
+  /** The arguments of the receipt's Marketplace event `name`, decoded as the follower does. */
+  private event<N extends MarketplaceEventName>(
+    receipt: TransactionReceipt,
+    name: N,
+  ): MarketplaceEventArgs<N> {
+    const events = decodeLogs(receipt.logs, { marketplace: this.marketplace });
+    const [event] = marketplaceEventsNamed(events, name);
+    if (event) return event.args;
     throw new Error(
       `transaction ${receipt.hash} emitted no ${name} event from ${this.marketplace}`,
     );
@@ -482,9 +491,7 @@ export class TenantClient {
 
   /** The latest block's timestamp: the chain's "now" (anvil's may run ahead of the clock). */
   async chainTime(): Promise<bigint> {
-    const block = await this.provider.getBlock('latest');
-    if (!block) throw new Error('the node returned no latest block');
-    return BigInt(block.timestamp);
+    return BigInt((await readLatestBlock(this.provider)).timestamp);
   }
 
   private writer(): Marketplace {
@@ -501,8 +508,6 @@ export class TenantClient {
     return this.signer;
   }
 }
-
-const zeroAddress = '0x0000000000000000000000000000000000000000';
 
 function mined(receipt: TransactionReceipt): Mined {
   return { transactionHash: receipt.hash, blockNumber: receipt.blockNumber };

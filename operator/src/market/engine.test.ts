@@ -1,12 +1,13 @@
 import { defaultWorkloadPolicy } from '../workloads/verify.js';
 import type { GpuNodePool } from '../api/gpunodepool.js';
+import { orderStatus } from '../chain/abi/index.js';
 import type { ChainEvent } from '../chain/events.js';
 import { gpuModelId } from '../chain/identifiers.js';
 import type { TransactionIntent } from '../chain/intent.js';
 import type { SendResult } from '../chain/tx-sender.js';
 import { canonicalManifest, canonicalManifestHash } from '../workloads/canonical.js';
 import { BidEngine } from './engine.js';
-import { orderStatus, type MarketReader, type OrderState } from './market-reader.js';
+import type { MarketReader, OrderState } from './market-reader.js';
 import { poolPriceStrategy } from './pricing.js';
 
 const model = 'NVIDIA-H100-80GB-HBM3';

@@ -1,7 +1,7 @@
 // The bid engine: woken by the chain follower's events, it decides from contract state whether
 // to bid on each open order, holds the capacity a live bid promises, and lets it go when the
 // auction ends. Level-based: a replayed event, or a restart, leads to no second bid.
-import { marketplaceAbi } from '../chain/abi/index.js';
+import { marketplaceAbi, orderStatus } from '../chain/abi/index.js';
 import { TransactionRevertedError } from '../chain/errors.js';
 import type { ChainEvent } from '../chain/events.js';
 import { contractCall, type TransactionIntent } from '../chain/intent.js';
@@ -9,7 +9,7 @@ import type { SendResult } from '../chain/tx-sender.js';
 import { gpuModelId, sameAddress } from '../chain/identifiers.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { decideBid, type BiddingPolicy, type PoolCandidate } from './decide.js';
-import { orderStatus, type MarketReader, type OrderState } from './market-reader.js';
+import type { MarketReader, OrderState } from './market-reader.js';
 import type { MarketMetrics } from './metrics.js';
 import { orderFromEvent, type MarketOrder, type OrderCreatedArgs } from './order.js';
 import type { PricingStrategy } from './pricing.js';

@@ -1,14 +1,17 @@
 // The marketplace reads of the lease side: a lease as the contract holds it now, the manifest the
 // tenant last put on chain for it, how it was closed and what it paid the provider. The lease
-// sync, the chain verifier and the settlement decide from these, never from an event alone.
-import { ZeroAddress } from 'ethers';
-import { connectContract, marketplaceAbi } from '../chain/abi/index.js';
+// sync, the chain verifier and the settlement decide from these, never from an event alone. The
+// lease and its order come from the one lease and order readers the tenant CLI uses too
+// (chain/marketplace/).
 import { findMarketplaceEvents, indexedTopic } from '../chain/event-query.js';
+import type { MarketplaceEventName } from '../chain/events.js';
+import { readLease } from '../chain/marketplace/read-lease.js';
+import { readOrder } from '../chain/marketplace/read-order.js';
 import type { RpcPool } from '../chain/rpc.js';
 import { latestBlock } from './market-reader.js';
 import { manifestText, orderResources, type OrderResources } from './order.js';
 
-/** A lease id's state on chain. Lease ids are order ids. */
+/** A lease id's state on chain, with the terms of its order. Lease ids are order ids. */
 export interface ChainLease {
   readonly leaseId: bigint;
   /** False when no lease was ever started under this id (an open, cancelled or unknown order). */
@@ -56,25 +59,24 @@ export interface LeaseReader {
  * (the block the marketplace was deployed in, or the Provider's startBlock).
  */
 export function rpcLeaseReader(rpc: RpcPool, address: string, fromBlock: number): LeaseReader {
-  const market = (provider: Parameters<Parameters<RpcPool['call']>[1]>[0]) =>
-    connectContract(marketplaceAbi, address, provider);
   const head = () => rpc.call('eth_blockNumber', (p) => p.getBlockNumber());
-  const events = async (event: string, indexed: (string | null)[]) =>
+  const events = async <N extends MarketplaceEventName>(event: N, indexed: (string | null)[]) =>
     findMarketplaceEvents(rpc, address, { event, indexed, fromBlock, toBlock: await head() });
 
   return {
     async lease(leaseId) {
       const [lease, order] = await Promise.all([
-        rpc.call('Marketplace.getLease', (p) => market(p).getLease(leaseId)),
-        rpc.call('Marketplace.getOrder', (p) => market(p).getOrder(leaseId)),
+        rpc.call('Marketplace.getLease', (p) => readLease(p, { marketplace: address, leaseId })),
+        rpc.call('Marketplace.getOrder', (p) =>
+          readOrder(p, { marketplace: address, orderId: leaseId }),
+        ),
       ]);
-      const exists = lease.provider !== ZeroAddress;
       return {
         leaseId,
-        exists,
+        exists: lease.exists,
         tenant: order.tenant,
         provider: lease.provider,
-        active: exists && lease.active,
+        active: lease.exists && lease.active,
         pricePerSecond: lease.pricePerSecond,
         accrued: lease.accrued,
         remaining: lease.remaining,
@@ -89,7 +91,7 @@ export function rpcLeaseReader(rpc: RpcPool, address: string, fromBlock: number)
       const id = indexedTopic(leaseId);
       const updates = await events('ManifestUpdated', [id]);
       const latest = updates.at(-1) ?? (await events('OrderCreated', [id])).at(-1);
-      return latest ? manifestText(latest.args.manifest as string) : undefined;
+      return latest ? manifestText(latest.args.manifest) : undefined;
     },
     async leasesWonBy(provider, from, to) {
       const created = await findMarketplaceEvents(rpc, address, {
@@ -98,15 +100,15 @@ export function rpcLeaseReader(rpc: RpcPool, address: string, fromBlock: number)
         fromBlock: from,
         toBlock: to,
       });
-      return created.map(({ args }) => BigInt(args.leaseId));
+      return created.map(({ args }) => args.leaseId);
     },
     async closing(leaseId) {
       const closed = (await events('LeaseClosed', [indexedTopic(leaseId)])).at(-1);
       if (!closed) return undefined;
       return {
-        closedBy: closed.args.closedBy as string,
-        providerPayout: BigInt(closed.args.providerPayout),
-        refund: BigInt(closed.args.refund),
+        closedBy: closed.args.closedBy,
+        providerPayout: closed.args.providerPayout,
+        refund: closed.args.refund,
         blockNumber: closed.blockNumber,
       };
     },
@@ -116,11 +118,8 @@ export function rpcLeaseReader(rpc: RpcPool, address: string, fromBlock: number)
         events('Withdrawn', [id, indexedTopic(provider)]),
         events('LeaseClosed', [id, null, indexedTopic(provider)]),
       ]);
-      const withdrawn = withdrawals.reduce(
-        (sum, { args }) => sum + BigInt(args.amount) - BigInt(args.fee),
-        0n,
-      );
-      return closed.reduce((sum, { args }) => sum + BigInt(args.providerPayout), withdrawn);
+      const withdrawn = withdrawals.reduce((sum, { args }) => sum + args.amount - args.fee, 0n);
+      return closed.reduce((sum, { args }) => sum + args.providerPayout, withdrawn);
     },
     latestBlock: () => latestBlock(rpc),
   };

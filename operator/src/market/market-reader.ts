@@ -1,16 +1,17 @@
 // The marketplace reads the bid engine makes, over the RPC pool: the engine decides from contract
-// state, never from the event alone, so a replayed or duplicated event changes nothing.
+// state, never from the event alone, so a replayed or duplicated event changes nothing. The order
+// itself comes from the one order reader the tenant CLI uses too (chain/marketplace/read-order.ts).
+import type { OrderStatus } from '../chain/abi/index.js';
 import { connectContract, marketplaceAbi } from '../chain/abi/index.js';
 import { findMarketplaceEvents, indexedTopic } from '../chain/event-query.js';
+import { readOrder } from '../chain/marketplace/read-order.js';
+import { readLatestBlock } from '../chain/read-latest-block.js';
 import type { RpcPool } from '../chain/rpc.js';
 import { orderResources, type MarketOrder } from './order.js';
 
-/** The contract's OrderStatus enum. */
-export const orderStatus = { None: 0, Open: 1, Leased: 2, Cancelled: 3 } as const;
-
 /** An order as the contract holds it now (the manifest bytes are only in its event). */
 export interface OrderState extends Omit<MarketOrder, 'manifest'> {
-  readonly status: number;
+  readonly status: OrderStatus;
   readonly bestBidder: string;
 }
 
@@ -26,24 +27,26 @@ export interface MarketReader {
 
 /** A {@link MarketReader} of the marketplace at `address`, over the RPC pool. */
 export function rpcMarketReader(rpc: RpcPool, address: string): MarketReader {
-  const market = (provider: Parameters<Parameters<RpcPool['call']>[1]>[0]) =>
-    connectContract(marketplaceAbi, address, provider);
   return {
     async order(orderId) {
-      const view = await rpc.call('Marketplace.getOrder', (p) => market(p).getOrder(orderId));
+      const order = await rpc.call('Marketplace.getOrder', (p) =>
+        readOrder(p, { marketplace: address, orderId }),
+      );
       return {
         orderId,
-        tenant: view.tenant,
-        status: Number(view.status),
-        resources: orderResources(view.resources),
-        maxPricePerSecond: view.maxPricePerSecond,
-        biddingDeadline: Number(view.biddingDeadline),
-        manifestHash: view.manifestHash,
-        bestBidder: view.bestBidder,
+        tenant: order.tenant,
+        status: order.status,
+        resources: orderResources(order.resources),
+        maxPricePerSecond: order.maxPricePerSecond,
+        biddingDeadline: Number(order.biddingDeadline),
+        manifestHash: order.manifestHash,
+        bestBidder: order.bestBidder,
       };
     },
     bidOf: (orderId, provider) =>
-      rpc.call('Marketplace.getBid', (p) => market(p).getBid(orderId, provider)),
+      rpc.call('Marketplace.getBid', (p) =>
+        connectContract(marketplaceAbi, address, p).getBid(orderId, provider),
+      ),
     async ordersBidOn(provider, fromBlock, toBlock) {
       const bids = await findMarketplaceEvents(rpc, address, {
         event: 'BidPlaced',
@@ -51,17 +54,15 @@ export function rpcMarketReader(rpc: RpcPool, address: string): MarketReader {
         fromBlock,
         toBlock,
       });
-      return [...new Set(bids.map(({ args }) => BigInt(args.orderId)))];
+      return [...new Set(bids.map(({ args }) => args.orderId))];
     },
     latestBlock: () => latestBlock(rpc),
   };
 }
 
-/** The latest block's number and time (unix seconds). */
-export async function latestBlock(
+/** The latest block's number and time (unix seconds), over the RPC pool. */
+export function latestBlock(
   rpc: RpcPool,
 ): Promise<{ readonly number: number; readonly timestamp: number }> {
-  const block = await rpc.call('eth_getBlockByNumber', (p) => p.getBlock('latest'));
-  if (!block) throw new Error('the node returned no latest block');
-  return { number: block.number, timestamp: block.timestamp };
+  return rpc.call('eth_getBlockByNumber', (p) => readLatestBlock(p));
 }

@@ -1,6 +1,8 @@
 // An order as the bid engine sees it: the on-chain order (OrderView, or the OrderCreated event)
 // in plain numbers, plus the manifest bytes the tenant put in calldata.
 import { toUtf8String } from 'ethers';
+import type { MarketplaceEventArgs } from '../chain/events.js';
+import type { MarketplaceResources } from '../chain/marketplace/read-order.js';
 
 /** What an order asks for, per the contract's `Resources` (GPU memory is per GPU). */
 export interface OrderResources {
@@ -26,28 +28,11 @@ export interface MarketOrder {
   readonly manifest: string | undefined;
 }
 
-/** The contract's `Resources` tuple as ethers decodes it (bigints). */
-export interface ChainResources {
-  readonly gpuModel: string;
-  readonly gpuCount: bigint;
-  readonly gpuMemoryMiB: bigint;
-  readonly cpuMillicores: bigint;
-  readonly memoryMiB: bigint;
-  readonly storageMiB: bigint;
-}
+/** The `OrderCreated` event's arguments, typed by the ABI. */
+export type OrderCreatedArgs = MarketplaceEventArgs<'OrderCreated'>;
 
-/** The `OrderCreated` event's arguments the engine reads. */
-export interface OrderCreatedArgs {
-  readonly orderId: bigint;
-  readonly tenant: string;
-  readonly resources: ChainResources;
-  readonly maxPricePerSecond: bigint;
-  readonly biddingDeadline: bigint;
-  readonly manifestHash: string;
-  readonly manifest: string;
-}
-
-export function orderResources(resources: ChainResources): OrderResources {
+/** An order's resources in plain numbers. */
+export function orderResources(resources: MarketplaceResources): OrderResources {
   return {
     gpuModel: resources.gpuModel,
     gpuCount: Number(resources.gpuCount),

@@ -3,4 +3,7 @@
 export { marketplaceAbi, marketplaceBytecode } from './Marketplace.js';
 export { providerRegistryAbi, providerRegistryBytecode } from './ProviderRegistry.js';
 export { mockErc20Abi, mockErc20Bytecode } from './MockERC20.js';
-export { connectContract, type TypedContract } from './typed.js';
+export { ierc20Abi } from './IERC20.js';
+export { ierc20ErrorsAbi } from './IERC20Errors.js';
+export { orderStatus, orderStatusNames, type OrderStatus, type OrderStatusName } from './enums.js';
+export { connectContract, type ContractReturnType, type TypedContract } from './typed.js';

@@ -37,6 +37,14 @@ type Returned<F extends AbiFunction> =
       ? Only
       : Outputs<F>;
 
+/**
+ * What the contract function `N` of `A` returns through ethers, typed by the ABI (structs by field
+ * name; at run time an ethers `Result`, see `plainValue` for plain data).
+ */
+export type ContractReturnType<A extends Abi, N extends ExtractAbiFunctionNames<A>> = Returned<
+  ExtractAbiFunction<A, N>
+>;
+
 type Arguments<F extends AbiFunction> = [...Inputs<F>, overrides?: Overrides];
 
 type ViewMethod<F extends AbiFunction> = (...args: Arguments<F>) => Promise<Returned<F>>;

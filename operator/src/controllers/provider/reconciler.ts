@@ -7,8 +7,8 @@ import type { Registry } from 'prom-client';
 import { providerReasons as reasons, type Provider } from '../../api/provider.js';
 import {
   connectContract,
+  ierc20Abi,
   marketplaceAbi,
-  mockErc20Abi,
   providerRegistryAbi,
 } from '../../chain/abi/index.js';
 import { InsufficientFundsError } from '../../chain/errors.js';
@@ -155,7 +155,7 @@ export function providerReconciler(options: ProviderReconcilerOptions): Provider
         connectContract(marketplaceAbi, chain.marketplace, p).token(),
       ));
     const token = await session.rpc.call('ERC20.balanceOf', (p) =>
-      connectContract(mockErc20Abi, tokenAddress, p).balanceOf(session.address),
+      connectContract(ierc20Abi, tokenAddress, p).balanceOf(session.address),
     );
     const registration = await readRegistration(session, chain.registry);
     return { head, native, token, ...(registration ? { registration } : {}) };
