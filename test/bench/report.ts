@@ -13,6 +13,8 @@ export interface Section {
   /** How the figures were obtained (the workload, the run size), printed under the title. */
   readonly method: string;
   readonly figures: readonly Figure[];
+  /** Figures that must hold and do not (e.g. a zero-loss figure above zero): `make bench` fails. */
+  readonly failures?: readonly string[];
 }
 
 export type Benchmark = () => Promise<Section>;
@@ -30,6 +32,7 @@ export function formatSection(section: Section): string {
     '|---|---|---|',
     ...rows,
     '',
+    ...(section.failures ?? []).map((failure) => `**FAILED**: ${failure}\n`),
   ].join('\n');
 }
 

@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stackDir } from '../stack/paths.js';
+import { faultFigures } from './faults.js';
 import { followerCatchUp } from './follower.js';
 import { gasTable } from './gas.js';
 import { leaseLatency } from './leases.js';
@@ -12,6 +13,7 @@ import { formatSection, type Benchmark, type Section } from './report.js';
 import { stackBoot } from './stack-boot.js';
 
 const benchmarks: Record<string, Benchmark> = {
+  faults: faultFigures,
   follower: followerCatchUp,
   gas: gasTable,
   leases: leaseLatency,
@@ -36,6 +38,11 @@ async function main(only: readonly string[]): Promise<void> {
   mkdirSync(reportDir, { recursive: true });
   writeFileSync(join(reportDir, 'report.json'), JSON.stringify(sections, null, 2));
   console.error(`[bench] report written to ${join(reportDir, 'report.json')}`);
+  const failed = sections.filter((section) => (section.failures ?? []).length > 0);
+  for (const section of failed) {
+    console.error(`[bench] ${section.title}: FAILED\n  ${section.failures!.join('\n  ')}`);
+  }
+  if (failed.length > 0) process.exitCode = 1;
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

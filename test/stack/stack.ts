@@ -18,6 +18,7 @@ import {
 } from './description.js';
 import { createNodes, countReadyNodes, isApiServerReady, loadKubeConfig } from './kube.js';
 import {
+  componentPid,
   createControlPlane,
   deleteControlPlane,
   kwokCluster,
@@ -26,7 +27,7 @@ import {
 } from './kwok.js';
 import { nodeObjects } from './nodes.js';
 import { stackDir } from './paths.js';
-import { isPortTaken, waitFor } from './process.js';
+import { isAlive, isPortTaken, waitFor } from './process.js';
 
 /** Ports of the local stack on 127.0.0.1; each can be moved with an environment variable. */
 export interface StackPorts extends ControlPlanePorts {
@@ -75,16 +76,39 @@ async function requireFreePorts(ports: StackPorts): Promise<void> {
   }
 }
 
+/** How long an API server outage with the rest of the stack alive is waited out before a clean-up. */
+const outagePatienceMs = 120_000;
+
+/**
+ * True when the described stack's API server comes back within `outagePatienceMs` while etcd and
+ * anvil run: an outage test (tests stop or SIGSTOP the API server for a while) is no killed run,
+ * and tearing the shared stack down would break the suites using it.
+ */
+async function outageWaitedOut(description: StackDescription, log: Log): Promise<boolean> {
+  const etcd = componentPid('etcd');
+  if (etcd === undefined || !isAlive(etcd) || !(await isAnvilServing(description.rpcUrl))) {
+    return false;
+  }
+  log(
+    `the API server is not answering but etcd and anvil run (an outage test?); waiting up to ${outagePatienceMs / 1000} s`,
+  );
+  return waitFor('the stack', () => isStackHealthy(description), outagePatienceMs, 1_000).then(
+    () => true,
+    () => false,
+  );
+}
+
 /**
  * Brings the local stack up, or reuses the one that is up. A stack left half-started by a killed
- * run is torn down first, so a failed start never blocks the next one.
+ * run is torn down first, so a failed start never blocks the next one; one whose API server is in
+ * an outage (etcd and anvil running) is waited for first.
  */
 export async function stackUp(
   groups: readonly StackNodeGroup[],
   log: Log,
 ): Promise<StackDescription> {
   const existing = readStackDescription();
-  if (existing && (await isStackHealthy(existing))) {
+  if (existing && ((await isStackHealthy(existing)) || (await outageWaitedOut(existing, log)))) {
     log(`the local stack is already up (${existing.apiServer}, ${existing.rpcUrl}); reusing it`);
     // A description written before the contracts existed, or a chain that lost them.
     const contracts = existing.contracts as StackContracts | undefined;

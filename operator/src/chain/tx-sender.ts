@@ -8,7 +8,6 @@ import {
 } from 'ethers';
 import { sleep, systemClock, type Clock } from '../kube/clock.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
-import { marketplaceAbi, mockErc20Abi, providerRegistryAbi } from './abi/index.js';
 import {
   ChainError,
   InsufficientFundsError,
@@ -27,7 +26,7 @@ import {
 } from './fees.js';
 import type { TransactionIntent } from './intent.js';
 import type { ChainMetrics, TransactionFailureReason } from './metrics.js';
-import { decodeRevert, revertDataOf, type DecodedRevert } from './revert.js';
+import { contractErrorAbis, decodeRevert, revertDataOf, type DecodedRevert } from './revert.js';
 import type { RpcPool } from './rpc.js';
 
 /** What signs for the sender: an ethers `Wallet` does (it needs no provider for this). */
@@ -49,6 +48,16 @@ export interface TransactionSenderOptions {
   readonly receiptTimeoutMs?: number;
   /** How often receipts and nonces are polled while waiting. */
   readonly pollIntervalMs?: number;
+  /**
+   * How often a transaction waiting for its receipt checks that no earlier transaction of the
+   * wallet went missing (a reorg within the confirmations drops a mined one unseen). Default 5 s.
+   */
+  readonly gapCheckIntervalMs?: number;
+  /**
+   * Called when a nonce gap shows that a transaction this sender saw mined was dropped since:
+   * what it did (a bid) may have to be done again. The sender itself starts over from the chain.
+   */
+  readonly onNonceGap?: () => void;
   readonly metrics?: ChainMetrics;
   readonly logger?: Logger;
   readonly clock?: Clock;
@@ -74,7 +83,16 @@ interface NonceSlot {
 
 /** The nonce of the next job was used by a transaction this sender did not send: start over. */
 class NonceTakenError extends ChainError {
-  override readonly name = 'NonceTakenError';
+  override readonly name: string = 'NonceTakenError';
+}
+
+/**
+ * An earlier transaction of the wallet is neither mined nor pending any more (a reorg dropped the
+ * block it was mined in, or the node forgot it): the one waiting can never be mined. Start over
+ * with the nonce the chain is at.
+ */
+class NonceGapError extends NonceTakenError {
+  override readonly name = 'NonceGapError';
 }
 
 /** A replacement stopped by the fee cap or refused as underpriced this many times in a row fails. */
@@ -112,6 +130,8 @@ export class TransactionSender {
   private readonly stuckAfterMs: number;
   private readonly receiptTimeoutMs: number;
   private readonly pollIntervalMs: number;
+  private readonly gapCheckIntervalMs: number;
+  private readonly onNonceGap: (() => void) | undefined;
   private readonly metrics?: ChainMetrics;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -129,13 +149,15 @@ export class TransactionSender {
     this.rpc = options.rpc;
     this.signer = options.signer;
     this.chainId = options.chainId;
-    this.abis = (options.abis ?? [marketplaceAbi, providerRegistryAbi, mockErc20Abi]).map((abi) =>
+    this.abis = (options.abis ?? contractErrorAbis).map((abi) =>
       abi instanceof Interface ? abi : new Interface(abi as InterfaceAbi),
     );
     this.policy = { ...defaultFeePolicy, ...options.fees };
     this.stuckAfterMs = options.stuckAfterMs ?? 90_000;
     this.receiptTimeoutMs = options.receiptTimeoutMs ?? 600_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.gapCheckIntervalMs = options.gapCheckIntervalMs ?? 5_000;
+    this.onNonceGap = options.onNonceGap;
     this.metrics = options.metrics;
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? silentLogger()).child({
@@ -176,9 +198,12 @@ export class TransactionSender {
           return await this.attempt(intent, log);
         } catch (error) {
           if (!(error instanceof NonceTakenError) || restart >= maxNonceRestarts) throw error;
-          log.warn('another sender used this wallet nonce; re-checking the chain and retrying', {
-            error: error.message,
-          });
+          log.warn(
+            error instanceof NonceGapError
+              ? 'an earlier transaction of this wallet was dropped; re-checking the chain and retrying'
+              : 'another sender used this wallet nonce; re-checking the chain and retrying',
+            { error: error.message },
+          );
         }
       }
     } catch (error) {
@@ -403,10 +428,15 @@ export class TransactionSender {
     let fees = firstFees;
     const startedAt = this.clock.now();
     let sentAt = startedAt;
+    let gapCheckedAt = startedAt;
     for (;;) {
       const receipt = await this.receiptOfAny(hashes);
       if (receipt) return this.settled(transaction, receipt, hashes.length - 1, log);
       const now = this.clock.now();
+      if (now - gapCheckedAt >= this.gapCheckIntervalMs) {
+        gapCheckedAt = now;
+        await this.throwOnNonceGap(transaction.nonce);
+      }
       if (now - startedAt >= this.receiptTimeoutMs) {
         this.unmined = { nonce: transaction.nonce, fees };
         throw new ReceiptTimeoutError(
@@ -429,6 +459,23 @@ export class TransactionSender {
         this.unmined = { nonce: transaction.nonce, fees };
       });
     }
+  }
+
+  /**
+   * Throws {@link NonceGapError} when the chain's pending nonce is below `nonce`: a transaction
+   * this sender saw mined before was dropped by a reorg (within the confirmations, so nothing else
+   * noticed), and every later one waits behind the gap forever. The nonce is derived from the
+   * chain again; what the dropped transaction did is re-issued by its controller if still wanted.
+   */
+  private async throwOnNonceGap(nonce: number): Promise<void> {
+    const { pending } = await this.nonces();
+    if (pending >= nonce) return;
+    this.nextNonce = undefined;
+    this.unmined = undefined;
+    this.onNonceGap?.();
+    throw new NonceGapError(
+      `nonce ${nonce} is above the chain's next nonce ${pending}: an earlier transaction of this wallet was dropped`,
+    );
   }
 
   /** Sends a higher-fee version of a stuck transaction; undefined when there is nothing to do. */

@@ -1,5 +1,6 @@
 // The transaction sender against a private anvil: stuck transactions replaced with a higher fee,
-// the nonce re-derived after a restart, idempotent sends, reverts decoded by name.
+// the nonce re-derived after a restart or a reorg that dropped a mined transaction, idempotent
+// sends, reverts decoded by name.
 import type { TransactionRequest, Wallet } from 'ethers';
 import { Registry } from 'prom-client';
 import { connectContract, marketplaceAbi } from '../../../operator/src/chain/abi/index.js';
@@ -142,6 +143,32 @@ describe('transaction sender', () => {
     const after = newSender(wallet);
     const result = await after.send(bidIntent(wallet, orderId, 700n));
     expect(result).toMatchObject({ status: 'mined', nonce: 3 });
+  });
+
+  it('takes a nonce back when a reorg within the confirmations dropped a mined transaction', async () => {
+    const { wallet, orderId } = await bidder();
+    // Without the gap check the next send would wait behind the gap until its receipt timeout.
+    let gaps = 0;
+    const sender = newSender(wallet, {
+      gapCheckIntervalMs: 200,
+      receiptTimeoutMs: 20_000,
+      onNonceGap: () => gaps++,
+    });
+    const market = connectContract(marketplaceAbi, chain.contracts.marketplace, chain.provider);
+    const first = await sender.send(bidIntent(wallet, orderId, 900n));
+    expect(first.status).toBe('mined');
+    // The block holding the bid is replaced by an empty one: the bid and its nonce are gone, and
+    // nothing tells the sender (a follower `confirmations` deep never read that block).
+    await chain.rpc('anvil_reorg', [1, []]);
+    expect(await market.getBid(orderId, wallet.address)).toBe(0n);
+
+    const second = await sender.send(bidIntent(wallet, orderId, 800n));
+    expect(second).toMatchObject({
+      status: 'mined',
+      nonce: first.status === 'mined' ? first.nonce : -1,
+    });
+    expect(await market.getBid(orderId, wallet.address)).toBe(800n);
+    expect(gaps).toBe(1); // the owner of the dropped transaction is told
   });
 
   it('replaces a transaction a stopped sender left pending, after waiting for it', async () => {

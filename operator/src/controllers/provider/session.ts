@@ -96,6 +96,14 @@ export class ChainSession {
       chainId: chain.chainId,
       metrics: chainMetrics(registry),
       logger,
+      // A reorg within the confirmations dropped one of our mined transactions (nothing else can
+      // see it): place again the bids the chain lacks, as after a reorg the follower notices.
+      onNonceGap: () =>
+        void this.engine?.recheckAfterReorg().catch((error: unknown) =>
+          logger.warn('re-checking our bids after a dropped transaction failed', {
+            error: describeError(error),
+          }),
+        ),
     });
     this.reader = rpcMarketReader(this.rpc, chain.marketplace);
     this.leaseReader = rpcLeaseReader(this.rpc, chain.marketplace, chain.startBlock);
