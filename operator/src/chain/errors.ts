@@ -1,4 +1,4 @@
-import { ActionableError } from '../kube/errors.js';
+import { ActionableError } from '../base/errors.js';
 import type { DecodedRevert } from './revert.js';
 import { formatRevert } from './revert.js';
 

@@ -1,5 +1,5 @@
-import { sleep, systemClock, type Clock } from '../kube/clock.js';
-import { exponentialDelay } from '../kube/rate-limiter.js';
+import { sleep, systemClock, type Clock } from '../base/clock.js';
+import { exponentialDelay } from '../base/backoff.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import type { ChainReader } from './chain-reader.js';
 import { ChainError, RpcUnavailableError } from './errors.js';

@@ -1,5 +1,5 @@
-import { exponentialDelay } from '../kube/rate-limiter.js';
-import { systemClock, type Clock, type TimerHandle } from '../kube/clock.js';
+import { exponentialDelay } from '../base/backoff.js';
+import { systemClock, type Clock, type TimerHandle } from '../base/clock.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 
 export interface NewHeadsOptions {

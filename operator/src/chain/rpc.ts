@@ -1,5 +1,5 @@
 import { FetchRequest, JsonRpcProvider, isError } from 'ethers';
-import { systemClock, type Clock } from '../kube/clock.js';
+import { systemClock, type Clock } from '../base/clock.js';
 import { RpcUnavailableError } from './errors.js';
 
 export interface RpcPoolOptions {

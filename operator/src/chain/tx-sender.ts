@@ -6,7 +6,7 @@ import {
   type TransactionReceipt,
   type TransactionRequest,
 } from 'ethers';
-import { sleep, systemClock, type Clock } from '../kube/clock.js';
+import { sleep, systemClock, type Clock } from '../base/clock.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import {
   ChainError,

@@ -1,6 +1,6 @@
 import type { Logger } from 'winston';
 import type { ControllerMetrics } from '../metrics/controller-metrics.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../base/clock.js';
 import type { KubeClient } from './client.js';
 import { TerminalError } from './errors.js';
 import type { EventRecorder } from './events.js';

@@ -1,27 +1,5 @@
-/**
- * An error that says what happened, in detail, and what to do about it; the operator's errors
- * (the runtime's, the chain side's) extend it. Match errors by class (`instanceof`), never by
- * message text.
- */
-export class ActionableError extends Error {
-  override readonly name: string = 'ActionableError';
-  readonly details?: string;
-  readonly action?: string;
-
-  constructor(
-    message: string,
-    options: { details?: string; action?: string; cause?: unknown } = {},
-  ) {
-    super(
-      [message, options.details, options.action && `To fix: ${options.action}`]
-        .filter(Boolean)
-        .join('. '),
-      { cause: options.cause },
-    );
-    this.details = options.details;
-    this.action = options.action;
-  }
-}
+// The runtime's errors: what the API server answered and what to do about it.
+import { ActionableError } from '../base/errors.js';
 
 /** The base of every error the runtime throws. */
 export class KubeRuntimeError extends ActionableError {

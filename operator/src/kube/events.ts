@@ -1,6 +1,6 @@
 import type { Logger } from 'winston';
 import { silentLogger } from '../logging/logger.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../base/clock.js';
 import type { KubeClient } from './client.js';
 import { isNotFound } from './errors.js';
 import { EventKind, type KubeObject, type ResourceKind } from './objects.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'winston';
 import { silentLogger } from '../logging/logger.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../base/clock.js';
 import type { KubeClient } from './client.js';
 import {
   Informer,

@@ -1,10 +1,10 @@
 import type { Logger } from 'winston';
 import { silentLogger } from '../logging/logger.js';
-import { sleep, systemClock, type Clock, type TimerHandle } from './clock.js';
+import { sleep, systemClock, type Clock, type TimerHandle } from '../base/clock.js';
 import type { KubeClient, ListResult, WatchEnd, WatchEvent } from './client.js';
 import { KubeApiError, isGone } from './errors.js';
 import { objectKey, type KubeObject, type ResourceKind } from './objects.js';
-import { Backoff, watchReconnectBackoff, type BackoffParameters } from './rate-limiter.js';
+import { Backoff, watchReconnectBackoff, type BackoffParameters } from '../base/backoff.js';
 import { Store, defaultIndexes, type IndexFunction } from './store.js';
 
 /** Reacts to cache changes. Handlers must be quick and must not throw (they enqueue keys). */

@@ -1,7 +1,7 @@
 import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 import { silentLogger } from '../logging/logger.js';
-import { sleep, systemClock, type Clock } from './clock.js';
+import { sleep, systemClock, type Clock } from '../base/clock.js';
 import type { KubeClient } from './client.js';
 import { microTime } from './events.js';
 import { LeaseKind, type Wire } from './objects.js';

@@ -7,7 +7,7 @@ import { silentLogger } from '../logging/logger.js';
 import { ControllerMetrics } from '../metrics/controller-metrics.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { startHealthServer, type HealthServer } from '../metrics/server.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../base/clock.js';
 import { KubeClient, type Impersonation } from './client.js';
 import { Controller, type ControllerSpec } from './controller.js';
 import { EventRecorder, clientEventSink } from './events.js';

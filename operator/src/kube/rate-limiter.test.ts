@@ -1,12 +1,11 @@
 import { FakeClock } from './testing/fake-clock.js';
 import {
-  Backoff,
   ExponentialFailureRateLimiter,
   MaxOfRateLimiter,
   TokenBucketRateLimiter,
   defaultControllerRateLimiter,
-  exponentialDelay,
 } from './rate-limiter.js';
+import { Backoff, exponentialDelay } from '../base/backoff.js';
 
 describe('ExponentialFailureRateLimiter', () => {
   it('doubles from 5 ms per failure of the same key and caps at 1000 s', () => {

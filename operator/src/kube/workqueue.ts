@@ -1,4 +1,4 @@
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../base/clock.js';
 import { MinHeap } from './min-heap.js';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiter.js';
 

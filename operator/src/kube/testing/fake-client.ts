@@ -33,7 +33,7 @@
 // client (`watch` and the connection members of KubeClient throw); a Namespace's Terminating
 // phase while the namespace controller empties it (give it metadata.finalizers to hold it).
 import { isDeepStrictEqual } from 'node:util';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../../base/clock.js';
 import {
   collectionPath,
   fieldManager as operatorFieldManager,
