@@ -31,7 +31,7 @@ export class KubeApiError extends KubeRuntimeError {
   ) {
     super(`${method} ${path}: ${code} ${status?.reason ?? ''}`.trim(), {
       details: status?.message,
-      action: actionFor(code),
+      action: actionFor(code, status?.message),
     });
   }
 
@@ -40,12 +40,16 @@ export class KubeApiError extends KubeRuntimeError {
   }
 }
 
-function actionFor(code: number): string | undefined {
+function actionFor(code: number, message = ''): string | undefined {
   switch (code) {
     case 401:
       return 'check the kubeconfig credentials or the service-account token';
     case 403:
-      return "grant the operator's service account this verb on this resource in its ClusterRole";
+      // RBAC allowed it; an admission policy (the chart's confines the operator to lease
+      // namespaces) refused it: granting a verb would not help.
+      return message.includes('ValidatingAdmissionPolicy')
+        ? 'an admission policy refused the request (the chart confines the operator to lease namespaces labelled supercloud.dev/lease): see the message for which, and report it if the operator sent it'
+        : "grant the operator's service account this verb on this resource in its ClusterRole";
     case 409:
       return 'the object changed meanwhile: read it again and retry (a reconcile retries by itself)';
     case 422:
