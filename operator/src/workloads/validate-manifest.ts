@@ -107,7 +107,7 @@ function gpuRuntimeEnvIssues(manifest: WorkloadManifest, basePath: string): Vali
 }
 
 /** The most pods a manifest using `gpus` GPUs in all may run. */
-export function maxPodsFor(gpus: number): number {
+function maxPodsFor(gpus: number): number {
   const { podsPerLease, podsPerGpu, maxPodsPerLease } = manifestLimits;
   return Math.min(maxPodsPerLease, podsPerLease + podsPerGpu * gpus);
 }
