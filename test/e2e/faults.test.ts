@@ -1,10 +1,8 @@
 // The fault suite at a size for CI (test/integration/faults/suite.ts; `make bench BENCH=faults`
 // runs it at full size): 20 lease lifecycles on two leader-elected operator replicas while a kill
-// -9 of the leader, a stopped API server (10 s), a cut RPC (15 s), a reorg within the
+// -9 of the leader, a stopped API server (10 s), a cut RPC (15 s), reorgs within and beyond the
 // confirmations and a kill of the leader in a settlement round are injected at points drawn from
-// a seed. The reorg beyond the confirmations runs in the full bench only: when it takes back a
-// close the operator already acted on, the ComputeLease stays Closed while the lease is active on
-// chain again (an open defect, issue 13's closing note). No lease may be lost, doubled, orphaned or wrongly closed, the amounts paid must match
+// a seed. No lease may be lost, doubled, orphaned or wrongly closed, the amounts paid must match
 // the chain, and every fault must be converged from. A failure prints the seed to replay it:
 //   SUPERCLOUD_FAULT_SEED=<seed> make test-e2e   (or make bench BENCH=faults)
 import { faultSection } from '../bench/faults.js';
@@ -24,7 +22,7 @@ describe('the fault suite, short', () => {
       rpcSeconds: 15,
       stallSeconds: 180,
       convergeTimeoutSeconds: 120,
-      faults: faultKinds.filter((kind) => kind !== 'reorg-deep'),
+      faults: [...faultKinds],
     });
     const result = await runFaultSuite(options);
     const section = faultSection(result);

@@ -154,6 +154,13 @@ export const ComputeLeaseSpec = Type.Object(
             description: 'Why the lease closes, e.g. ClosedByTenant, EscrowExhausted.',
           }),
           requestedAt: Type.Optional(Timestamp('When the close was requested.')),
+          block: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              description:
+                'The block of the LeaseClosed event the lease sync acted on (chain-made leases). A reorg that takes this block back makes the lease anew.',
+            }),
+          ),
         },
         {
           additionalProperties: false,

@@ -7,7 +7,7 @@ import { corpusPool, validManifest } from '../workloads/testing/corpus.js';
 import { parseManifestYaml } from '../workloads/parse.js';
 import type { ChainLease, LeaseClosing, LeaseReader } from './lease-reader.js';
 import { chainComputeLease, leaseSourceLabel } from './lease-spec.js';
-import { LeaseSync, type LeaseObjects } from './lease-sync.js';
+import { LeaseSync, type LeaseClose, type LeaseObjects } from './lease-sync.js';
 
 const me = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
 const other = '0x9999999999999999999999999999999999999999';
@@ -153,6 +153,7 @@ class FakeObjects implements LeaseObjects {
   readonly applied: ComputeLease[] = [];
   readonly closed: { name: string; reason: string }[] = [];
   readonly woken: string[] = [];
+  readonly removed: string[] = [];
   poolList: GpuNodePool[] = [pool('h100-b'), pool('h100-a')];
 
   list(): readonly ComputeLease[] {
@@ -171,20 +172,33 @@ class FakeObjects implements LeaseObjects {
     this.applied.push(lease);
     this.objects.set(lease.metadata.name!, lease);
   }
-  async requestClose(lease: ComputeLease, reason: string): Promise<void> {
+  async requestClose(lease: ComputeLease, close: LeaseClose): Promise<void> {
     const name = lease.metadata.name!;
-    this.closed.push({ name, reason });
-    this.objects.set(name, { ...lease, spec: { ...lease.spec, closeRequested: { reason } } });
+    this.closed.push({ name, reason: close.reason });
+    this.objects.set(name, { ...lease, spec: { ...lease.spec, closeRequested: close } });
+  }
+  async remove(lease: ComputeLease): Promise<void> {
+    this.removed.push(lease.metadata.name!);
+    this.objects.delete(lease.metadata.name!);
   }
   wake(name: string): void {
     this.woken.push(name);
   }
 }
 
-function setup(options: { poolWon?: (orderId: bigint) => string | undefined } = {}) {
+function setup(
+  options: { poolWon?: (orderId: bigint) => string | undefined; confirmations?: number } = {},
+) {
   const chain = new FakeChain();
   const objects = new FakeObjects();
-  const sync = new LeaseSync({ reader: chain, objects, provider: me, startBlock: 5, ...options });
+  const sync = new LeaseSync({
+    reader: chain,
+    objects,
+    provider: me,
+    startBlock: 5,
+    confirmations: 0,
+    ...options,
+  });
   return { chain, objects, sync };
 }
 
@@ -295,12 +309,75 @@ describe('LeaseSync', () => {
     expect(objects.closed).toHaveLength(3);
   });
 
+  it('sets an object closing only once the close is as deep as the confirmations', async () => {
+    const { chain, objects, sync } = setup({ confirmations: 2 });
+    chain.win(1n);
+    await sync.resync();
+    chain.close(1n, tenant, 500n);
+    const closedAt = chain.head;
+    await sync.sync(1n);
+    chain.head += 1;
+    await sync.resync();
+    expect(objects.closed).toEqual([]);
+    chain.head += 1;
+    await sync.resync();
+    expect(objects.get('lease-1')?.spec.closeRequested).toEqual({
+      reason: 'ClosedByTenant',
+      block: closedAt,
+    });
+  });
+
+  it('makes anew, on its pool, an object whose close a reorg took back', async () => {
+    // The bid was for h100-b, which the engine forgets (a restart): never guessed again.
+    let poolOfBid: string | undefined = 'h100-b';
+    const { chain, objects, sync } = setup({ poolWon: () => poolOfBid });
+    chain.win(1n);
+    chain.win(2n);
+    await sync.resync();
+    poolOfBid = undefined;
+    const ancestor = chain.head;
+    await sync.handle([chain.close(1n, tenant, 500n), chain.close(2n, tenant, 500n)]);
+    // The new fork after `ancestor` lacks lease 1's close; lease 2 is closed in it too.
+    chain.leases.set(1n, { ...chain.leases.get(1n)!, active: true, remaining: 1_000_000n });
+    chain.closings.delete(1n);
+    await sync.afterReorg(ancestor - 1);
+    expect(objects.removed).toEqual(['lease-1']);
+    expect(objects.get('lease-1')).toEqual(await expected(chain, 1n, 'h100-b'));
+    expect(objects.get('lease-2')?.spec.closeRequested?.reason).toBe('ClosedByTenant');
+    expect(sync.activeLeases()).toEqual([1n]);
+  });
+
+  it('leaves closed the objects whose close is at or below the reorg ancestor', async () => {
+    const { chain, objects, sync } = setup();
+    chain.win(1n);
+    await sync.resync();
+    await sync.handle([chain.close(1n, tenant, 500n)]);
+    // Even if the chain said otherwise, a close under the ancestor is not re-read.
+    chain.leases.set(1n, { ...chain.leases.get(1n)!, active: true });
+    await sync.afterReorg(chain.head);
+    expect(objects.removed).toEqual([]);
+  });
+
+  it('never reopens an object set closing by hand (no close block), whatever the chain says', async () => {
+    const { chain, objects, sync } = setup();
+    chain.win(1n);
+    await sync.resync();
+    const lease = objects.get('lease-1')!;
+    objects.objects.set('lease-1', {
+      ...lease,
+      spec: { ...lease.spec, closeRequested: { reason: 'ClosedByProvider' } },
+    });
+    await sync.sync(1n);
+    await sync.afterReorg(0);
+    expect(objects.removed).toEqual([]);
+  });
+
   it('closes a chain-made object whose lease closed while the operator was down', async () => {
     const { chain, objects, sync } = setup();
     chain.win(1n);
     await sync.resync();
     chain.close(1n, tenant, 500n);
-    const restarted = new LeaseSync({ reader: chain, objects, provider: me, startBlock: 5 });
+    const restarted = new LeaseSync({ reader: chain, objects, provider: me, startBlock: 5, confirmations: 0 });
     await restarted.resync();
     expect(objects.closed).toEqual([{ name: 'lease-1', reason: 'ClosedByTenant' }]);
   });
@@ -345,7 +422,7 @@ describe('LeaseSync', () => {
     chain.win(1n);
     await sync.resync();
     const updated = body('registry.example.com/team/app:2.0');
-    const restarted = new LeaseSync({ reader: chain, objects, provider: me, startBlock: 5 });
+    const restarted = new LeaseSync({ reader: chain, objects, provider: me, startBlock: 5, confirmations: 0 });
     await restarted.handle([chain.updateManifest(1n, updated)]);
     expect(objects.applied).toHaveLength(2);
     expect(objects.applied[1]).toEqual(await expected(chain, 1n, 'h100-b'));
@@ -417,7 +494,7 @@ describe('LeaseSync', () => {
     const { chain, objects, sync } = setup();
     chain.win(1n);
     await sync.resync();
-    const restarted = new LeaseSync({ reader: chain, objects, provider: me, startBlock: 5 });
+    const restarted = new LeaseSync({ reader: chain, objects, provider: me, startBlock: 5, confirmations: 0 });
     await restarted.handle([chain.updateManifest(1n, body('registry.example.com/team/app:2.0'))]);
     expect(objects.applied).toHaveLength(2);
   });

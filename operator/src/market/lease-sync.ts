@@ -24,6 +24,13 @@ import {
 /** Leases synced at once: each is a few RPC reads and one API write, mostly waiting. */
 const syncConcurrency = 8;
 
+/** What spec.closeRequested records of a close on chain. */
+export interface LeaseClose {
+  readonly reason: string;
+  /** The block of the LeaseClosed event, when found. */
+  readonly block?: number;
+}
+
 /** The cluster side of the sync: the ComputeLeases and pools, and how to change them. */
 export interface LeaseObjects {
   /** Every ComputeLease in the cluster (from the cache). */
@@ -35,7 +42,9 @@ export interface LeaseObjects {
   /** Creates or updates a chain-made lease (server-side apply of its spec). */
   apply(lease: ComputeLease): Promise<void>;
   /** Sets spec.closeRequested: the controller tears the workload down and keeps a record. */
-  requestClose(lease: ComputeLease, reason: string): Promise<void>;
+  requestClose(lease: ComputeLease, close: LeaseClose): Promise<void>;
+  /** Deletes this exact object (its close was taken back by a reorg), saying why in an Event. */
+  remove(lease: ComputeLease, why: string): Promise<void>;
   /** Wakes the ComputeLease controller for a lease whose state on chain changed. */
   wake(name: string): void;
 }
@@ -47,6 +56,8 @@ export interface LeaseSyncOptions {
   readonly provider: string;
   /** First block to look for won leases in (the Provider's startBlock). */
   readonly startBlock: number;
+  /** Blocks a close must be under before its workload is torn down (the Provider's). */
+  readonly confirmations: number;
   /** The pool the bid engine chose for an order it won, while it remembers it. */
   readonly poolWon?: (orderId: bigint) => string | undefined;
   /** The Provider's workload rules now (a pool is chosen only for a lease it would run). */
@@ -179,13 +190,11 @@ export class LeaseSync {
         isChainMade(object) &&
         sameLease(object, chain)
       ) {
-        const reason = closeReason(await this.options.reader.closing(leaseId), chain.tenant);
-        await objects.requestClose(object, reason);
-        log.info('lease closed on chain; closing its ComputeLease', { reason });
+        await this.close(object, chain, log);
       }
       // A hand-applied object is torn down by the chain verifier, which sees the lease closed.
       this.tracked.delete(leaseId);
-      this.facts.delete(leaseId); // a closed lease stays closed: nothing to remember
+      this.facts.delete(leaseId); // read again if a reorg reopens it
       return;
     }
     this.tracked.add(leaseId);
@@ -197,15 +206,69 @@ export class LeaseSync {
       });
       return;
     }
+    if (object && isChainMade(object) && object.spec.closeRequested?.block !== undefined) {
+      // The close this object records is no longer on chain: a reorg took it back. The object
+      // is made anew (closeRequested cannot be unset), in the pool it had.
+      const why = `lease ${leaseId} is active again on chain: a reorg took back its close at block ${object.spec.closeRequested.block}`;
+      await objects.remove(object, why);
+      log.warn(`${why}; making its ComputeLease anew`);
+      await this.applyLease(chain, undefined, log, object.spec.pool);
+      return;
+    }
     if (object && (!isChainMade(object) || object.spec.manifestHash === chain.manifestHash)) return;
     await this.applyLease(chain, object, log);
   }
 
-  /** Creates the object of an active lease, or updates its manifest to the one on chain. */
+  /**
+   * Sets the object closing once the close is `confirmations` deep: a close a shallow reorg takes
+   * back never tears a paid workload down. Until then the follower's LeaseClosed event or the
+   * next resync comes back to it.
+   */
+  private async close(object: ComputeLease, chain: ChainLease, log: Logger): Promise<void> {
+    const { reader, objects, confirmations } = this.options;
+    const closing = await reader.closing(chain.leaseId);
+    if (closing && (await reader.latestBlock()).number - closing.blockNumber < confirmations) {
+      log.debug('lease closed on chain; waiting for the close to be confirmed', {
+        block: closing.blockNumber,
+      });
+      return;
+    }
+    const reason = closeReason(closing, chain.tenant);
+    await objects.requestClose(object, {
+      reason,
+      ...(closing ? { block: closing.blockNumber } : {}),
+    });
+    log.info('lease closed on chain; closing its ComputeLease', { reason });
+  }
+
+  /**
+   * After a reorg that reached blocks above `ancestor`: forgets the chain reads, and syncs the
+   * leases whose close came from a block the reorg may have taken back.
+   */
+  async afterReorg(ancestor: number): Promise<void> {
+    const { objects, provider } = this.options;
+    this.facts.clear();
+    const reopened = objects
+      .list()
+      .filter(
+        (lease) =>
+          sameAddress(lease.spec.provider, provider) &&
+          isChainMade(lease) &&
+          (lease.spec.closeRequested?.block ?? -1) > ancestor,
+      )
+      .map((lease) => BigInt(lease.spec.leaseId));
+    await mapWithConcurrency(reopened, syncConcurrency, (id) => this.sync(id));
+  }
+
+  /**
+   * Creates the object of an active lease (in `pinnedPool` when given), or updates its manifest
+   * to the one on chain.
+   */
   private async applyLease(
     chain: ChainLease,
     object: ComputeLease | undefined,
     log: Logger,
+    pinnedPool?: string,
   ): Promise<void> {
     const { objects, reader } = this.options;
     const text = await reader.manifest(chain.leaseId);
@@ -224,8 +287,9 @@ export class LeaseSync {
     const pools = objects.pools();
     const named = (name: string | undefined) => pools.find((p) => p.metadata.name === name);
     // The pool of an existing lease is immutable; a new one runs where the bid said it would.
-    const pool = object
-      ? named(object.spec.pool)
+    const kept = object?.spec.pool ?? pinnedPool;
+    const pool = kept
+      ? named(kept)
       : (named(this.options.poolWon?.(chain.leaseId)) ??
         choosePool(
           pools,

@@ -69,6 +69,12 @@ export class Settlement {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'settlement' });
   }
 
+  /** After a reorg: the payments read and the last withdrawal may be of the old fork only. */
+  afterReorg(): void {
+    this.paid.clear();
+    this.lastWithdrawalAt = 0;
+  }
+
   /** One round: read, close the exhausted, withdraw when due, report. */
   async tick(): Promise<void> {
     const { reader, sync } = this.options;

@@ -98,7 +98,9 @@ function checkAgainstChain(
   }
   if (!chain.active) {
     if (synced) {
-      return { undecided: `lease ${spec.leaseId} closed on chain; the lease sync is closing it` };
+      return {
+        undecided: `lease ${spec.leaseId} closed on chain; the lease sync closes it once the close is confirmed`,
+      };
     }
     return rejected(`spec.leaseId: lease ${spec.leaseId} is closed on chain`);
   }

@@ -8,7 +8,7 @@ import type { KubeClient } from '../../kube/client.js';
 import { metaTime } from '../../kube/conditions.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { InformerCache } from '../../kube/informer-cache.js';
-import type { LeaseObjects } from '../../market/lease-sync.js';
+import type { LeaseClose, LeaseObjects } from '../../market/lease-sync.js';
 import type { SettlementObjects } from '../../market/settlement.js';
 import { ComputeLeaseKind, GpuNodePoolKind } from '../../api/kinds.js';
 
@@ -42,15 +42,27 @@ export function leaseObjects(deps: LeaseObjectsDependencies): LeaseObjects & Set
         fieldManager: leaseSyncFieldManager,
       });
     },
-    async requestClose(lease: ComputeLease, reason: string) {
+    async requestClose(lease: ComputeLease, close: LeaseClose) {
       // A merge patch: the rest of the spec stays as applied.
       await client.patch(
         ComputeLeaseKind,
         lease.metadata.name ?? '',
         'merge',
-        { spec: { closeRequested: { reason, requestedAt: metaTime(new Date()) } } },
+        { spec: { closeRequested: { ...close, requestedAt: metaTime(new Date()) } } },
         { fieldManager: leaseSyncFieldManager },
       );
+    },
+    async remove(lease: ComputeLease, why: string) {
+      events.record(ComputeLeaseKind, lease, {
+        type: 'Warning',
+        reason: 'CloseTakenBack',
+        action: 'Reopen',
+        note: why,
+      });
+      // This exact object: never a newer one of the same name.
+      await client.delete(ComputeLeaseKind, lease.metadata.name ?? '', {
+        ...(lease.metadata.uid ? { uid: lease.metadata.uid } : {}),
+      });
     },
     async writeStatus(lease, status) {
       await applyStatus(client, ComputeLeaseKind, lease, status, {

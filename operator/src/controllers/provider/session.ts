@@ -119,6 +119,7 @@ export class ChainSession {
       objects: this.objects,
       provider: wallet.address,
       startBlock: chain.startBlock,
+      confirmations: chain.confirmations,
       poolWon: (orderId) => this.engine?.poolWon(orderId),
       workloadPolicy: () => options.policy().workloads,
       logger,
@@ -196,10 +197,13 @@ export class ChainSession {
       // The engine first: a won auction tells it the pool the lease sync then uses.
       handlers: [(events) => engine.handle(events), (events) => this.leases.handle(events)],
       // A deeper reorg may have dropped our transactions: count nonces from the chain again,
-      // and place again the bids the new fork lacks.
-      onReorg: async () => {
+      // place again the bids the new fork lacks, forget what was read of the old fork and make
+      // anew the leases whose close it took back.
+      onReorg: async ({ ancestor }) => {
         this.sender.rederiveNonce();
+        settlement.afterReorg();
         await engine.recheckAfterReorg();
+        await this.leases.afterReorg(ancestor.number);
       },
       pollIntervalMs: timings.pollIntervalMs,
       ...(wsUrls.length > 0 ? { newHeadsUrls: wsUrls } : {}),
