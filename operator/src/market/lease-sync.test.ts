@@ -7,6 +7,7 @@ import { corpusPool, validManifest } from '../workloads/testing/corpus.js';
 import { parseManifestYaml } from '../workloads/parse.js';
 import type { ChainLease, LeaseClosing, LeaseReader } from './lease-reader.js';
 import { chainComputeLease, leaseSourceLabel } from './lease-spec.js';
+import { LeaseFacts } from './lease-facts.js';
 import { LeaseSync, type LeaseClose, type LeaseObjects } from './lease-sync.js';
 
 const me = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
@@ -152,7 +153,6 @@ class FakeObjects implements LeaseObjects {
   readonly objects = new Map<string, ComputeLease>();
   readonly applied: ComputeLease[] = [];
   readonly closed: { name: string; reason: string }[] = [];
-  readonly woken: string[] = [];
   readonly removed: string[] = [];
   poolList: GpuNodePool[] = [pool('h100-b'), pool('h100-a')];
 
@@ -181,9 +181,6 @@ class FakeObjects implements LeaseObjects {
     this.removed.push(lease.metadata.name!);
     this.objects.delete(lease.metadata.name!);
   }
-  wake(name: string): void {
-    this.woken.push(name);
-  }
 }
 
 function setup(
@@ -191,15 +188,20 @@ function setup(
 ) {
   const chain = new FakeChain();
   const objects = new FakeObjects();
-  const sync = new LeaseSync({
+  const sync = new LeaseSync({ ...syncOptions(chain, objects), ...options });
+  return { chain, objects, sync };
+}
+
+/** A sync of `objects` reading `chain` (as after a restart: nothing remembered). */
+function syncOptions(chain: FakeChain, objects: FakeObjects) {
+  return {
     reader: chain,
+    facts: new LeaseFacts({ reader: chain }),
     objects,
     provider: me,
     startBlock: 5,
     confirmations: 0,
-    ...options,
-  });
-  return { chain, objects, sync };
+  };
 }
 
 /** The object the sync should make for the lease on `poolName`. */
@@ -377,7 +379,7 @@ describe('LeaseSync', () => {
     chain.win(1n);
     await sync.resync();
     chain.close(1n, tenant, 500n);
-    const restarted = new LeaseSync({ reader: chain, objects, provider: me, startBlock: 5, confirmations: 0 });
+    const restarted = new LeaseSync(syncOptions(chain, objects));
     await restarted.resync();
     expect(objects.closed).toEqual([{ name: 'lease-1', reason: 'ClosedByTenant' }]);
   });
@@ -422,7 +424,7 @@ describe('LeaseSync', () => {
     chain.win(1n);
     await sync.resync();
     const updated = body('registry.example.com/team/app:2.0');
-    const restarted = new LeaseSync({ reader: chain, objects, provider: me, startBlock: 5, confirmations: 0 });
+    const restarted = new LeaseSync(syncOptions(chain, objects));
     await restarted.handle([chain.updateManifest(1n, updated)]);
     expect(objects.applied).toHaveLength(2);
     expect(objects.applied[1]).toEqual(await expected(chain, 1n, 'h100-b'));
@@ -440,32 +442,6 @@ describe('LeaseSync', () => {
     await sync.resync();
     expect(objects.applied).toHaveLength(1);
     expect(objects.applied[0]?.spec.manifestHash).toBe(chain.leases.get(1n)?.manifestHash);
-  });
-
-  it('wakes the lease when what verification reads changes between two reads', async () => {
-    const { chain, objects, sync } = setup();
-    chain.win(1n);
-    await sync.read(1n);
-    expect(objects.woken).toEqual([]);
-    chain.leases.set(1n, { ...chain.leases.get(1n)!, accrued: 77n, remaining: 5n });
-    await sync.read(1n);
-    expect(objects.woken).toEqual([]);
-    chain.updateManifest(1n, body('registry.example.com/team/app:2.0'));
-    await sync.read(1n);
-    expect(objects.woken).toEqual(['lease-1']);
-    chain.close(1n, tenant, 1n);
-    await sync.read(1n);
-    expect(objects.woken).toEqual(['lease-1', 'lease-1']);
-  });
-
-  it('remembers the last read for the chain verifier', async () => {
-    const { chain, sync } = setup();
-    chain.win(1n);
-    expect(sync.cached(1n, 60_000)).toBeUndefined();
-    const read = await sync.read(1n);
-    expect(sync.cached(1n, 60_000)).toBe(read);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(sync.cached(1n, 0)).toBeUndefined();
   });
 
   it("handles only events of this provider's leases", async () => {
@@ -494,7 +470,7 @@ describe('LeaseSync', () => {
     const { chain, objects, sync } = setup();
     chain.win(1n);
     await sync.resync();
-    const restarted = new LeaseSync({ reader: chain, objects, provider: me, startBlock: 5, confirmations: 0 });
+    const restarted = new LeaseSync(syncOptions(chain, objects));
     await restarted.handle([chain.updateManifest(1n, body('registry.example.com/team/app:2.0'))]);
     expect(objects.applied).toHaveLength(2);
   });

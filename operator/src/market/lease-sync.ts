@@ -12,6 +12,7 @@ import { computeLeaseName } from '../workloads/names.js';
 import { ManifestError, parseManifestYaml } from '../workloads/parse.js';
 import { defaultWorkloadPolicy, type WorkloadPolicy } from '../workloads/verify.js';
 import { mapWithConcurrency } from './concurrency.js';
+import type { LeaseFacts } from './lease-facts.js';
 import type { ChainLease, LeaseReader } from './lease-reader.js';
 import {
   chainComputeLease,
@@ -45,12 +46,12 @@ export interface LeaseObjects {
   requestClose(lease: ComputeLease, close: LeaseClose): Promise<void>;
   /** Deletes this exact object (its close was taken back by a reorg), saying why in an Event. */
   remove(lease: ComputeLease, why: string): Promise<void>;
-  /** Wakes the ComputeLease controller for a lease whose state on chain changed. */
-  wake(name: string): void;
 }
 
 export interface LeaseSyncOptions {
   readonly reader: LeaseReader;
+  /** Where leases are read (and the reads shared with the settlement and the verifier). */
+  readonly facts: LeaseFacts;
   readonly objects: LeaseObjects;
   /** The provider wallet's address. */
   readonly provider: string;
@@ -65,30 +66,15 @@ export interface LeaseSyncOptions {
   readonly logger?: Logger;
 }
 
-/** The lease facts verification depends on; a change wakes the lease's reconcile. */
-function verificationFacts(lease: ChainLease): string {
-  return JSON.stringify([
-    lease.exists,
-    lease.active,
-    lease.provider.toLowerCase(),
-    lease.manifestHash,
-  ]);
-}
-
 /**
  * @example
- * const sync = new LeaseSync({ reader, objects, provider, startBlock });
+ * const sync = new LeaseSync({ reader, facts, objects, provider, startBlock, confirmations });
  * await sync.resync();                        // on start, and now and then
  * follower handlers: [(events) => sync.handle(events)]
  */
 export class LeaseSync {
   /** Active leases this provider won, as the chain said at the last read (only the chain adds). */
   private readonly tracked = new Set<bigint>();
-  /** The last chain read of each lease (for the chain verifier and the settlement). */
-  private readonly facts = new Map<
-    bigint,
-    { readonly lease: ChainLease; readonly readAt: number }
-  >();
   private scannedTo: number;
   private readonly logger: Logger;
 
@@ -99,24 +85,10 @@ export class LeaseSync {
 
   /** Active leases of this provider as last read (for the settlement). */
   activeLeases(): bigint[] {
-    return [...this.tracked].filter((id) => this.facts.get(id)?.lease.active !== false);
-  }
-
-  /** The lease on chain, read now (and remembered for {@link cached}). */
-  async read(leaseId: bigint): Promise<ChainLease> {
-    const lease = await this.options.reader.lease(leaseId);
-    const before = this.facts.get(leaseId)?.lease;
-    this.facts.set(leaseId, { lease, readAt: Date.now() });
-    if (before && verificationFacts(before) !== verificationFacts(lease)) {
-      this.options.objects.wake(computeLeaseName(leaseId.toString()));
-    }
-    return lease;
-  }
-
-  /** The last read of the lease if it is at most `maxAgeMs` old. */
-  cached(leaseId: bigint, maxAgeMs: number): ChainLease | undefined {
-    const entry = this.facts.get(leaseId);
-    return entry && Date.now() - entry.readAt <= maxAgeMs ? entry.lease : undefined;
+    const { facts } = this.options;
+    return [...this.tracked].filter(
+      (id) => facts.cached(id, Number.POSITIVE_INFINITY)?.active !== false,
+    );
   }
 
   /** Handles one page of the follower's events: syncs the leases they touch. */
@@ -174,7 +146,7 @@ export class LeaseSync {
   /** Brings one lease's object in line with the chain. */
   async sync(leaseId: bigint): Promise<void> {
     const { objects, provider } = this.options;
-    const chain = await this.read(leaseId);
+    const chain = await this.options.facts.read(leaseId);
     const name = computeLeaseName(leaseId.toString());
     const object = objects.get(name);
     const log = this.logger.child({ leaseId: leaseId.toString() });
@@ -194,7 +166,7 @@ export class LeaseSync {
       }
       // A hand-applied object is torn down by the chain verifier, which sees the lease closed.
       this.tracked.delete(leaseId);
-      this.facts.delete(leaseId); // read again if a reorg reopens it
+      this.options.facts.forget(leaseId); // read again if a reorg reopens it
       return;
     }
     this.tracked.add(leaseId);
@@ -246,8 +218,8 @@ export class LeaseSync {
    * leases whose close came from a block the reorg may have taken back.
    */
   async afterReorg(ancestor: number): Promise<void> {
-    const { objects, provider } = this.options;
-    this.facts.clear();
+    const { objects, provider, facts } = this.options;
+    facts.forget();
     const reopened = objects
       .list()
       .filter(

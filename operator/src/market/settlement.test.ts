@@ -8,6 +8,7 @@ import { validLease } from '../workloads/testing/corpus.js';
 import type { ChainLease, LeaseClosing, LeaseReader } from './lease-reader.js';
 import { chainSource, leaseSourceLabel } from './lease-spec.js';
 import { marketMetrics } from './metrics.js';
+import { LeaseFacts } from './lease-facts.js';
 import { Settlement, type SettlementObjects } from './settlement.js';
 import { chainLease } from './testing/chain-lease.js';
 import type { SettlementPolicy, SettlementStatus } from './settlement-status.js';
@@ -109,15 +110,12 @@ class FakeSender {
   }
 }
 
-/** The lease sync as the settlement uses it: active leases as last read, reads and syncs. */
+/** The lease sync as the settlement uses it: active leases as last read, and syncs. */
 class FakeSync {
   readonly synced: bigint[] = [];
   constructor(private readonly chain: FakeChain) {}
   activeLeases(): bigint[] {
     return [...this.chain.leases.values()].filter((l) => l.active).map((l) => l.leaseId);
-  }
-  read(leaseId: bigint): Promise<ChainLease> {
-    return this.chain.lease(leaseId);
   }
   async sync(leaseId: bigint): Promise<void> {
     this.synced.push(leaseId);
@@ -172,6 +170,7 @@ function setup(patch: Partial<SettlementPolicy> = {}) {
   const settlement = new Settlement({
     reader: chain,
     sync,
+    facts: new LeaseFacts({ reader: chain }),
     sender,
     objects,
     marketplace,
@@ -184,6 +183,7 @@ function setup(patch: Partial<SettlementPolicy> = {}) {
     new Settlement({
       reader: chain,
       sync,
+      facts: new LeaseFacts({ reader: chain }),
       sender,
       objects,
       marketplace,

@@ -5,6 +5,7 @@
 // the tick, and the next one starts from the chain again; a lease is only ever closed after the
 // chain itself says its escrow is gone.
 import { leaseConditionTypes, type ComputeLease } from '../api/computelease.js';
+import { systemClock, type Clock } from '../base/clock.js';
 import { marketplaceAbi } from '../chain/abi/index.js';
 import { sameAddress } from '../chain/identifiers.js';
 import { contractCall, type TransactionIntent } from '../chain/intent.js';
@@ -15,6 +16,7 @@ import { silentLogger, type Logger } from '../logging/logger.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ChainLease, LeaseReader } from './lease-reader.js';
 import { chainSource, leaseSourceLabel } from './lease-spec.js';
+import type { LeaseFacts } from './lease-facts.js';
 import type { LeaseSync } from './lease-sync.js';
 import type { MarketMetrics } from './metrics.js';
 import {
@@ -41,7 +43,9 @@ export interface SettlementObjects {
 
 export interface SettlementOptions {
   readonly reader: LeaseReader;
-  readonly sync: Pick<LeaseSync, 'activeLeases' | 'read' | 'sync'>;
+  readonly sync: Pick<LeaseSync, 'activeLeases' | 'sync'>;
+  /** Where leases are read (shared with the lease sync and the verifier). */
+  readonly facts: Pick<LeaseFacts, 'read'>;
   readonly sender: { send(intent: TransactionIntent): Promise<SendResult> };
   readonly objects: SettlementObjects;
   readonly marketplace: string;
@@ -51,6 +55,7 @@ export interface SettlementOptions {
   readonly policy: () => SettlementPolicy;
   readonly metrics?: MarketMetrics;
   readonly logger?: Logger;
+  readonly clock?: Clock;
 }
 
 /**
@@ -77,12 +82,12 @@ export class Settlement {
 
   /** One round: read, close the exhausted, withdraw when due, report. */
   async tick(): Promise<void> {
-    const { reader, sync } = this.options;
+    const { reader, sync, facts } = this.options;
     const policy = this.options.policy();
     const ids = new Set([...sync.activeLeases(), ...this.unreportedClosings()]);
     if (ids.size === 0) return;
     const { timestamp } = await reader.latestBlock();
-    const read = await mapWithConcurrency([...ids], readConcurrency, (id) => sync.read(id));
+    const read = await mapWithConcurrency([...ids], readConcurrency, (id) => facts.read(id));
     // Only leases the chain says are this provider's are closed, withdrawn or reported.
     const leases = read.filter((lease) => sameAddress(lease.provider, this.options.provider));
 
@@ -106,7 +111,7 @@ export class Settlement {
     }
     const objectsOf = this.objectsByLease();
     for (const lease of leases) {
-      const current = paidNow.has(lease.leaseId) ? await sync.read(lease.leaseId) : lease;
+      const current = paidNow.has(lease.leaseId) ? await facts.read(lease.leaseId) : lease;
       for (const object of objectsOf.get(lease.leaseId.toString()) ?? []) {
         if (sameAddress(object.spec.tenant, current.tenant)) {
           await this.report(object, current, timestamp, policy);
@@ -186,7 +191,7 @@ export class Settlement {
     const { marketplace, metrics } = this.options;
     const result = await this.options.sender.send({
       ...contractCall(marketplaceAbi, marketplace, 'withdraw', [batch]),
-      key: `withdraw/${batch.join(',')}/${Date.now()}`,
+      key: `withdraw/${batch.join(',')}/${(this.options.clock ?? systemClock).now()}`,
     });
     if (result.status !== 'mined') return false;
     metrics?.withdrawals.inc();

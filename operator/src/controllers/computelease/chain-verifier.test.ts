@@ -73,11 +73,13 @@ function verifierWith(
   const asked: string[] = [];
   const verifier = chainVerifier({
     cluster,
-    sourceOf: (address) => {
-      asked.push(address);
-      return source;
+    chain: {
+      sourceOf: (address) => {
+        asked.push(address);
+        return source;
+      },
+      providers: () => providers,
     },
-    providers: () => providers,
     maxAgeMs: 5000,
   });
   return { verifier, asked };

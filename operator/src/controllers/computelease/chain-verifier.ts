@@ -18,19 +18,24 @@ export interface ChainLeaseSource {
   lastKnownLease(leaseId: bigint): ChainLease | undefined;
 }
 
+/** The chain side as the verifier sees it: a lease source per Provider wallet. */
+export interface ChainLeaseSources {
+  /** The source of the Provider whose wallet is `address`; undefined when none is loaded. */
+  sourceOf(address: string): ChainLeaseSource | undefined;
+  /** Addresses of this cluster's Providers now, and whether every one has its session. */
+  providers(): { readonly addresses: readonly string[]; readonly allLoaded: boolean };
+}
+
 export interface ChainVerifierOptions {
   /** The cluster check (schema, manifest, hash, resources, pool), run first. */
   readonly cluster: Verifier;
-  /** The source of the Provider whose wallet is `address`; undefined when none is loaded. */
-  readonly sourceOf: (address: string) => ChainLeaseSource | undefined;
-  /** Addresses of this cluster's Providers now, and whether every one has its session. */
-  readonly providers: () => { readonly addresses: readonly string[]; readonly allLoaded: boolean };
+  readonly chain: ChainLeaseSources;
   /** How old a chain read may be to answer a reconcile. Default 15 s. */
   readonly maxAgeMs?: number;
 }
 
 /**
- * @example const verifier = chainVerifier({ cluster: clusterVerifier(), sourceOf, providers });
+ * @example const verifier = chainVerifier({ cluster: clusterVerifier(), chain: chainSide });
  */
 export function chainVerifier(options: ChainVerifierOptions): Verifier {
   const maxAgeMs = options.maxAgeMs ?? 15_000;
@@ -39,9 +44,9 @@ export function chainVerifier(options: ChainVerifierOptions): Verifier {
       const local = await options.cluster.verify(lease, pool, policy);
       if ('undecided' in local || !local.verified) return local;
       const { provider, leaseId } = lease.spec;
-      const source = options.sourceOf(provider);
+      const source = options.chain.sourceOf(provider);
       if (!source) {
-        const { addresses, allLoaded } = options.providers();
+        const { addresses, allLoaded } = options.chain.providers();
         if (!allLoaded || addresses.length === 0) {
           return { undecided: 'no Provider of this cluster is connected to the chain yet' };
         }

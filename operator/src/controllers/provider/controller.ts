@@ -5,11 +5,7 @@ import type { LabelSelector } from '../../config/label-selector.js';
 import { controller, type ControllerSpec } from '../../kube/controller.js';
 import { GpuNodePoolKind, ProviderKind } from '../../api/kinds.js';
 import { onGenerationChange } from '../watch-filters.js';
-import {
-  providerReconciler,
-  type ProviderReconciler,
-  type ProviderReconcilerOptions,
-} from './reconciler.js';
+import { providerReconciler, type ProviderReconcilerOptions } from './reconciler.js';
 
 /** Name of the controller in metrics and logs. */
 export const providerControllerName = 'provider';
@@ -20,37 +16,26 @@ export interface ProviderControllerOptions extends ProviderReconcilerOptions {
 }
 
 /**
- * @example const { spec, stop } = providerController({ registry, timings: defaultChainTimings }); manager.add(spec)
+ * @example manager.add(providerController({ registry, chainSide }))
  */
-export function providerController(options: ProviderControllerOptions): {
-  readonly spec: ControllerSpec<Provider>;
-  /** Ends the chain sessions (follower, sender); call after the manager stopped. */
-  readonly stop: () => Promise<void>;
-  /** The chain session of the Provider whose wallet is `address`. */
-  readonly sessionOf: ProviderReconciler['sessionOf'];
-} {
-  const reconciler = providerReconciler(options);
+export function providerController(options: ProviderControllerOptions): ControllerSpec<Provider> {
   const wanted = (provider: Provider): boolean =>
     options.selector === undefined || options.selector.matches(provider.metadata.labels);
-  return {
-    spec: controller<Provider>({
-      name: providerControllerName,
-      for: ProviderKind,
-      filter: wanted,
-      watches: [
-        {
-          kind: GpuNodePoolKind,
-          map: onGenerationChange((_pool, cache) =>
-            cache
-              .list(ProviderKind)
-              .filter(wanted)
-              .map((provider) => ({ name: provider.metadata.name ?? '' })),
-          ),
-        },
-      ],
-      reconcile: reconciler.reconcile,
-    }),
-    stop: () => reconciler.stop(),
-    sessionOf: reconciler.sessionOf,
-  };
+  return controller<Provider>({
+    name: providerControllerName,
+    for: ProviderKind,
+    filter: wanted,
+    watches: [
+      {
+        kind: GpuNodePoolKind,
+        map: onGenerationChange((_pool, cache) =>
+          cache
+            .list(ProviderKind)
+            .filter(wanted)
+            .map((provider) => ({ name: provider.metadata.name ?? '' })),
+        ),
+      },
+    ],
+    reconcile: providerReconciler(options),
+  });
 }

@@ -14,7 +14,8 @@ import { FakeClock } from '../../kube/testing/fake-clock.js';
 import { FakeKubeClient, type FakeRequest } from '../../kube/testing/fake-client.js';
 import { silentLogger } from '../../logging/logger.js';
 import { providerReconciler } from './reconciler.js';
-import { defaultChainTimings } from './session.js';
+import { ChainSide } from '../../chain-side/chain-side.js';
+import { defaultChainTimings } from '../../chain-side/session.js';
 
 const resyncMs = 30_000;
 const secretNamespace = 'supercloud-system';
@@ -48,24 +49,32 @@ async function harness() {
   await cache.waitForSync();
   api.seed(NamespaceKind, { metadata: { name: secretNamespace } });
 
-  const reconciler = providerReconciler({
-    registry: new Registry(),
+  const registry = new Registry();
+  const events = new EventRecorder(
+    { create: async () => undefined, updateSeries: async () => undefined },
+    { reportingInstance: 'test', clock },
+  );
+  const chainSide = new ChainSide({
+    client: api.client,
+    cache,
+    events,
+    registry,
     timings: defaultChainTimings,
-    resyncMs,
+    logger: silentLogger(),
   });
+  const leading = new AbortController();
+  const chainSideRun = chainSide.start(leading.signal);
+  const reconciler = providerReconciler({ registry, chainSide, resyncMs });
   const context: ReconcileContext = {
     log: silentLogger(),
     client: api.client,
     cache,
-    events: new EventRecorder(
-      { create: async () => undefined, updateSeries: async () => undefined },
-      { reportingInstance: 'test', clock },
-    ),
+    events,
     signal: new AbortController().signal,
   };
   const reconcile = async (name = 'acme') => {
     api.requests.length = 0;
-    return reconciler.reconcile({ name, key: name }, context);
+    return reconciler({ name, key: name }, context);
   };
   const seedSecret = (data: Record<string, string>) =>
     api.seed(SecretKind, { metadata: { namespace: secretNamespace, name: 'wallet' }, data });
@@ -77,7 +86,8 @@ async function harness() {
     seedSecret,
     condition,
     stop: async () => {
-      await reconciler.stop();
+      leading.abort();
+      await chainSideRun;
       await cache.stop();
     },
   };

@@ -12,7 +12,6 @@ import {
   providerRegistryAbi,
 } from '../../chain/abi/index.js';
 import { InsufficientFundsError } from '../../chain/errors.js';
-import { sameAddress } from '../../chain/identifiers.js';
 import { contractCall } from '../../chain/intent.js';
 import { describeError } from '../../chain/rpc.js';
 import { applyStatus } from '../../kube/apply.js';
@@ -22,33 +21,22 @@ import { SecretKind } from '../../kube/objects.js';
 import { marketMetrics } from '../../market/metrics.js';
 import { GpuNodePoolKind, ProviderKind } from '../../api/kinds.js';
 import { jsonEqual } from '../semantic.js';
-import { biddingPolicy, pricingStrategy, settlementPolicy } from './policy.js';
 import {
   desiredRegistration,
   registrationDifference,
   sameRegistration,
   type Registration,
 } from './registration.js';
-import { ChainSession, sessionKey, type ChainTimings } from './session.js';
+import type { ChainSide } from '../../chain-side/chain-side.js';
+import type { ChainSession } from '../../chain-side/session.js';
 import { providerStatus, type ProviderObservation } from './status.js';
 
 export interface ProviderReconcilerOptions {
   readonly registry: Registry;
-  readonly timings: ChainTimings;
+  /** Where the Providers' chain sessions run. */
+  readonly chainSide: Pick<ChainSide, 'session' | 'end'>;
   /** How often balances and the chain head are refreshed. Default 30 s. */
   readonly resyncMs?: number;
-  /** Labels of the ComputeLeases the lease sync makes (the operator's lease selector's). */
-  readonly leaseLabels?: Readonly<Record<string, string>>;
-  /** Wakes the ComputeLease controller for a lease whose state on chain changed. */
-  readonly wakeLease?: (name: string) => void;
-}
-
-/** A reconcile function, the chain sessions it runs, and the way to end them (on shutdown). */
-export interface ProviderReconciler {
-  readonly reconcile: Reconciler;
-  /** The session of the Provider whose wallet is `address`, once its key is loaded. */
-  sessionOf(address: string): ChainSession | undefined;
-  stop(): Promise<void>;
 }
 
 type WalletResult = ProviderObservation['wallet'] & { readonly wallet?: Wallet };
@@ -99,48 +87,12 @@ async function readRegistration(
 }
 
 /**
- * @example manager.add(controller({ name: 'provider', for: ProviderKind, reconcile: providerReconciler(options).reconcile }))
+ * @example manager.add(controller({ name: "provider", for: ProviderKind, reconcile: providerReconciler({ registry, chainSide }) }))
  */
-export function providerReconciler(options: ProviderReconcilerOptions): ProviderReconciler {
-  const sessions = new Map<string, ChainSession>();
+export function providerReconciler(options: ProviderReconcilerOptions): Reconciler {
+  const { chainSide } = options;
   const resyncMs = options.resyncMs ?? 30_000;
   const metrics = marketMetrics(options.registry);
-
-  async function endSession(name: string): Promise<void> {
-    const session = sessions.get(name);
-    sessions.delete(name);
-    await session?.stop();
-  }
-
-  async function sessionFor(
-    provider: Provider,
-    wallet: Wallet,
-    context: ReconcileContext,
-  ): Promise<ChainSession> {
-    const name = provider.metadata.name ?? '';
-    const key = sessionKey(provider.spec.chain, wallet.address);
-    const current = sessions.get(name);
-    if (current?.key === key) return current;
-    await endSession(name);
-    const session = new ChainSession({
-      name,
-      chain: provider.spec.chain,
-      wallet,
-      client: context.client,
-      cache: context.cache,
-      registry: options.registry,
-      strategy: () => pricingStrategy(context.cache.get(ProviderKind, name)),
-      policy: () => biddingPolicy(context.cache.get(ProviderKind, name)),
-      settlementPolicy: () => settlementPolicy(context.cache.get(ProviderKind, name)),
-      timings: options.timings,
-      events: context.events,
-      leaseLabels: options.leaseLabels ?? {},
-      wakeLease: options.wakeLease ?? (() => undefined),
-      logger: context.log.child({ provider: name, wallet: wallet.address }),
-    });
-    sessions.set(name, session);
-    return session;
-  }
 
   async function observeChain(
     provider: Provider,
@@ -236,10 +188,10 @@ export function providerReconciler(options: ProviderReconcilerOptions): Provider
     const loaded = await loadWallet(provider, context);
     observed.wallet = 'address' in loaded ? { address: loaded.address } : loaded;
     if (!loaded.wallet) {
-      await endSession(name);
+      await chainSide.end(name);
       return { requeueAfterMs: resyncMs };
     }
-    const session = await sessionFor(provider, loaded.wallet, context);
+    const session = await chainSide.session(provider, loaded.wallet);
     let chain;
     try {
       chain = await observeChain(provider, session);
@@ -268,7 +220,7 @@ export function providerReconciler(options: ProviderReconcilerOptions): Provider
   const reconcile: Reconciler = async ({ name }: ReconcileRequest, context: ReconcileContext) => {
     const provider = context.cache.get(ProviderKind, name);
     if (!provider || provider.metadata.deletionTimestamp) {
-      await endSession(name);
+      await chainSide.end(name);
       return;
     }
     const observed: Observed = {
@@ -294,11 +246,5 @@ export function providerReconciler(options: ProviderReconcilerOptions): Provider
     return result;
   };
 
-  return {
-    reconcile,
-    sessionOf: (address) => [...sessions.values()].find((s) => sameAddress(s.address, address)),
-    async stop() {
-      await Promise.all([...sessions.keys()].map(endSession));
-    },
-  };
+  return reconcile;
 }

@@ -1,11 +1,11 @@
 // The chain follower's checkpoint kept in the Provider status (lastProcessedBlock and its hash),
 // so that a restarted operator, or another replica taking over, resumes where reading stopped.
-import type { CheckpointStore } from '../../chain/follower.js';
-import type { BlockRef } from '../../chain/reorg.js';
-import { mergeStatus } from '../../kube/apply.js';
-import type { KubeClient } from '../../kube/client.js';
-import type { InformerCache } from '../../kube/informer-cache.js';
-import { ProviderKind } from '../../api/kinds.js';
+import type { CheckpointStore } from '../chain/follower.js';
+import type { BlockRef } from '../chain/reorg.js';
+import { mergeStatus } from '../kube/apply.js';
+import type { KubeClient } from '../kube/client.js';
+import type { InformerCache } from '../kube/informer-cache.js';
+import { ProviderKind } from '../api/kinds.js';
 
 /**
  * A {@link CheckpointStore} in the status of the Provider `name`, loaded from the informer cache

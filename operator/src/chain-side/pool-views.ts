@@ -1,13 +1,13 @@
 // The pools the bid engine sees: each GpuNodePool with the largest node it selects (allocatable
 // CPU and memory), read from the informer cache.
-import type { GpuNodePool } from '../../api/gpunodepool.js';
-import type { InformerCache } from '../../kube/informer-cache.js';
-import { NodeKind, type ObjectOf } from '../../kube/objects.js';
-import type { NodeSize } from '../../market/decide.js';
-import type { PoolView } from '../../market/engine.js';
-import { poolSelectsNode } from '../../capacity/pool-gpus.js';
-import { GpuNodePoolKind } from '../../api/kinds.js';
-import { parseQuantity } from '../semantic.js';
+import type { GpuNodePool } from '../api/gpunodepool.js';
+import type { InformerCache } from '../kube/informer-cache.js';
+import { NodeKind, type ObjectOf } from '../kube/objects.js';
+import type { NodeSize } from '../market/decide.js';
+import type { PoolView } from '../market/engine.js';
+import { poolSelectsNode } from '../capacity/pool-gpus.js';
+import { GpuNodePoolKind } from '../api/kinds.js';
+import { parseQuantity } from '../controllers/semantic.js';
 
 type Node = ObjectOf<typeof NodeKind>;
 

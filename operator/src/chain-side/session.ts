@@ -4,28 +4,31 @@
 // or key replaces the session.
 import type { Wallet } from 'ethers';
 import type { Registry } from 'prom-client';
-import type { ProviderSpec } from '../../api/provider.js';
-import { rpcChainReader } from '../../chain/chain-reader.js';
-import { EventFollower, type FollowerStatus } from '../../chain/follower.js';
-import { chainMetrics } from '../../chain/metrics.js';
-import { RpcPool, describeError } from '../../chain/rpc.js';
-import { TransactionSender } from '../../chain/tx-sender.js';
-import type { KubeClient } from '../../kube/client.js';
-import type { EventRecorder } from '../../kube/events.js';
-import type { InformerCache } from '../../kube/informer-cache.js';
-import type { Logger } from '../../logging/logger.js';
-import type { BiddingPolicy } from '../../market/decide.js';
-import { BidEngine } from '../../market/engine.js';
-import { rpcLeaseReader, type ChainLease, type LeaseReader } from '../../market/lease-reader.js';
-import { LeaseSync } from '../../market/lease-sync.js';
-import { rpcMarketReader, type MarketReader } from '../../market/market-reader.js';
-import { marketMetrics } from '../../market/metrics.js';
-import type { PricingStrategy } from '../../market/pricing.js';
-import { Settlement } from '../../market/settlement.js';
-import type { SettlementPolicy } from '../../market/settlement-status.js';
+import type { ProviderSpec } from '../api/provider.js';
+import { rpcChainReader } from '../chain/chain-reader.js';
+import { EventFollower, type FollowerStatus } from '../chain/follower.js';
+import { chainMetrics } from '../chain/metrics.js';
+import { RpcPool, describeError } from '../chain/rpc.js';
+import { TransactionSender } from '../chain/tx-sender.js';
+import type { ChannelSource } from '../kube/channel-source.js';
+import type { KubeClient } from '../kube/client.js';
+import type { EventRecorder } from '../kube/events.js';
+import type { InformerCache } from '../kube/informer-cache.js';
+import type { Logger } from '../logging/logger.js';
+import type { BiddingPolicy } from '../market/decide.js';
+import { BidEngine } from '../market/engine.js';
+import { rpcLeaseReader, type ChainLease, type LeaseReader } from '../market/lease-reader.js';
+import { LeaseFacts } from '../market/lease-facts.js';
+import { LeaseSync } from '../market/lease-sync.js';
+import { computeLeaseName } from '../workloads/names.js';
+import { rpcMarketReader, type MarketReader } from '../market/market-reader.js';
+import { marketMetrics } from '../market/metrics.js';
+import type { PricingStrategy } from '../market/pricing.js';
+import { Settlement } from '../market/settlement.js';
+import type { SettlementPolicy } from '../market/settlement-status.js';
 import { ProviderCheckpointStore } from './checkpoint-store.js';
 import { leaseObjects } from './lease-objects.js';
-import { poolViews } from './pools.js';
+import { poolViews } from './pool-views.js';
 
 /** Timings of the chain side, shorter in tests. */
 export interface ChainTimings {
@@ -58,8 +61,8 @@ export interface ChainSessionOptions {
   readonly events: EventRecorder;
   /** Labels of the ComputeLeases the lease sync makes (the operator's lease selector's). */
   readonly leaseLabels: Readonly<Record<string, string>>;
-  /** Wakes the ComputeLease controller for a lease whose state on chain changed. */
-  readonly wakeLease: (name: string) => void;
+  /** Where the keys of leases whose state on chain changed go (the ComputeLease controller). */
+  readonly leaseKeys: ChannelSource;
   readonly logger: Logger;
 }
 
@@ -74,6 +77,7 @@ export class ChainSession {
   readonly sender: TransactionSender;
   readonly reader: MarketReader;
   readonly leases: LeaseSync;
+  private readonly facts: LeaseFacts;
   private readonly leaseReader: LeaseReader;
   private readonly objects: ReturnType<typeof leaseObjects>;
   private engine: BidEngine | undefined;
@@ -112,10 +116,14 @@ export class ChainSession {
       cache: options.cache,
       events: options.events,
       labels: options.leaseLabels,
-      wake: options.wakeLease,
+    });
+    this.facts = new LeaseFacts({
+      reader: this.leaseReader,
+      onChange: (leaseId) => options.leaseKeys.emit({ name: computeLeaseName(leaseId.toString()) }),
     });
     this.leases = new LeaseSync({
       reader: this.leaseReader,
+      facts: this.facts,
       objects: this.objects,
       provider: wallet.address,
       startBlock: chain.startBlock,
@@ -128,12 +136,12 @@ export class ChainSession {
 
   /** The lease on chain, from a read at most `maxAgeMs` old (for the chain verifier). */
   async chainLease(leaseId: bigint, maxAgeMs: number): Promise<ChainLease> {
-    return this.leases.cached(leaseId, maxAgeMs) ?? (await this.leases.read(leaseId));
+    return this.facts.cached(leaseId, maxAgeMs) ?? (await this.facts.read(leaseId));
   }
 
   /** The last read of the lease, however old (when the chain cannot be read now). */
   lastKnownLease(leaseId: bigint): ChainLease | undefined {
-    return this.leases.cached(leaseId, Number.POSITIVE_INFINITY);
+    return this.facts.cached(leaseId, Number.POSITIVE_INFINITY);
   }
 
   get address(): string {
@@ -179,6 +187,7 @@ export class ChainSession {
     const settlement = new Settlement({
       reader: this.leaseReader,
       sync: this.leases,
+      facts: this.facts,
       sender: this.sender,
       objects: this.objects,
       marketplace: chain.marketplace,

@@ -2,15 +2,15 @@
 // informer cache, the lease spec written by server-side apply under the lease sync's own field
 // manager, and the settlement's status fields under another, so neither removes what the
 // ComputeLease controller (field manager supercloud-operator) writes, nor the reverse.
-import type { ComputeLease } from '../../api/computelease.js';
-import { apply, applyStatus } from '../../kube/apply.js';
-import type { KubeClient } from '../../kube/client.js';
-import { metaTime } from '../../kube/conditions.js';
-import type { EventRecorder } from '../../kube/events.js';
-import type { InformerCache } from '../../kube/informer-cache.js';
-import type { LeaseClose, LeaseObjects } from '../../market/lease-sync.js';
-import type { SettlementObjects } from '../../market/settlement.js';
-import { ComputeLeaseKind, GpuNodePoolKind } from '../../api/kinds.js';
+import type { ComputeLease } from '../api/computelease.js';
+import { apply, applyStatus } from '../kube/apply.js';
+import type { KubeClient } from '../kube/client.js';
+import { metaTime } from '../kube/conditions.js';
+import type { EventRecorder } from '../kube/events.js';
+import type { InformerCache } from '../kube/informer-cache.js';
+import type { LeaseClose, LeaseObjects } from '../market/lease-sync.js';
+import type { SettlementObjects } from '../market/settlement.js';
+import { ComputeLeaseKind, GpuNodePoolKind } from '../api/kinds.js';
 
 /** Field manager of the ComputeLease specs the lease sync writes. */
 export const leaseSyncFieldManager = 'supercloud-lease-sync';
@@ -23,8 +23,6 @@ export interface LeaseObjectsDependencies {
   readonly events: EventRecorder;
   /** Labels every chain-made lease carries (what the operator's lease selector asks for). */
   readonly labels: Readonly<Record<string, string>>;
-  /** Wakes the ComputeLease controller for a lease. */
-  readonly wake: (name: string) => void;
 }
 
 /** The {@link LeaseObjects} and {@link SettlementObjects} of a cluster. */
@@ -35,7 +33,6 @@ export function leaseObjects(deps: LeaseObjectsDependencies): LeaseObjects & Set
     get: (name) => cache.get(ComputeLeaseKind, name),
     pools: () => cache.list(GpuNodePoolKind),
     labels: () => deps.labels,
-    wake: deps.wake,
     async apply(lease) {
       await apply(client, ComputeLeaseKind, lease, {
         force: true,

@@ -1,0 +1,75 @@
+import { FakeClock } from '../kube/testing/fake-clock.js';
+import { LeaseFacts } from './lease-facts.js';
+import type { ChainLease } from './lease-reader.js';
+import { chainLease } from './testing/chain-lease.js';
+
+function setup() {
+  const onChain = new Map<bigint, ChainLease>([[1n, chainLease(1n)]]);
+  const reads: bigint[] = [];
+  const changed: bigint[] = [];
+  const clock = new FakeClock();
+  const facts = new LeaseFacts({
+    reader: {
+      lease: async (id) => {
+        reads.push(id);
+        return onChain.get(id)!;
+      },
+    },
+    onChange: (id) => changed.push(id),
+    clock,
+  });
+  const change = (patch: Partial<ChainLease>) => onChain.set(1n, chainLease(1n, patch));
+  return { facts, reads, changed, clock, change };
+}
+
+describe('LeaseFacts', () => {
+  describe('read', () => {
+    it('tells a change of what verification reads, and only that', async () => {
+      const { facts, changed, change } = setup();
+      await facts.read(1n);
+      change({ accrued: 77n, remaining: 5n });
+      await facts.read(1n);
+      expect(changed).toEqual([]);
+      change({ manifestHash: `0x${'ef'.repeat(32)}` });
+      await facts.read(1n);
+      expect(changed).toEqual([1n]);
+      change({ manifestHash: `0x${'ef'.repeat(32)}`, active: false });
+      await facts.read(1n);
+      expect(changed).toEqual([1n, 1n]);
+    });
+
+    it('tells nothing on the first read of a lease (nothing was decided on it yet)', async () => {
+      const { facts, changed } = setup();
+      await facts.read(1n);
+      expect(changed).toEqual([]);
+    });
+  });
+
+  describe('cached', () => {
+    it('answers from the last read while it is young enough, never reading', async () => {
+      const { facts, reads, clock } = setup();
+      expect(facts.cached(1n, 60_000)).toBeUndefined();
+      const read = await facts.read(1n);
+      await clock.advance(60_000);
+      expect(facts.cached(1n, 60_000)).toBe(read);
+      await clock.advance(1);
+      expect(facts.cached(1n, 60_000)).toBeUndefined();
+      expect(reads).toEqual([1n]);
+    });
+  });
+
+  describe('forget', () => {
+    it('forgets one lease, or all of them', async () => {
+      const { facts, changed, change } = setup();
+      await facts.read(1n);
+      facts.forget(1n);
+      expect(facts.cached(1n, Number.POSITIVE_INFINITY)).toBeUndefined();
+      await facts.read(1n);
+      facts.forget();
+      change({ active: false });
+      await facts.read(1n);
+      // Nothing to compare with after forgetting: no change is told.
+      expect(changed).toEqual([]);
+    });
+  });
+});

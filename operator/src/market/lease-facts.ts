@@ -1,0 +1,63 @@
+// The chain facts of leases in one place: every read of a lease goes through here (the lease
+// sync, the settlement, the chain verifier), the last read is kept for readers that accept an
+// age, and a change of what verification depends on is told to `onChange` (which wakes the
+// lease's reconcile). One reader, one cache, one change notification.
+import { systemClock, type Clock } from '../base/clock.js';
+import type { ChainLease, LeaseReader } from './lease-reader.js';
+
+export interface LeaseFactsOptions {
+  readonly reader: Pick<LeaseReader, 'lease'>;
+  /** Called with a lease id whose verification facts differ from the previous read. */
+  readonly onChange?: (leaseId: bigint) => void;
+  readonly clock?: Clock;
+}
+
+/** The lease facts verification depends on. */
+function verificationFacts(lease: ChainLease): string {
+  return JSON.stringify([
+    lease.exists,
+    lease.active,
+    lease.provider.toLowerCase(),
+    lease.manifestHash,
+  ]);
+}
+
+/**
+ * @example
+ * const facts = new LeaseFacts({ reader, onChange: (id) => leaseKeys.emit({ name: `lease-${id}` }) });
+ * const lease = facts.cached(id, 15_000) ?? (await facts.read(id));
+ */
+export class LeaseFacts {
+  private readonly facts = new Map<
+    bigint,
+    { readonly lease: ChainLease; readonly readAt: number }
+  >();
+  private readonly clock: Clock;
+
+  constructor(private readonly options: LeaseFactsOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** The lease on chain, read now (and remembered). */
+  async read(leaseId: bigint): Promise<ChainLease> {
+    const lease = await this.options.reader.lease(leaseId);
+    const before = this.facts.get(leaseId)?.lease;
+    this.facts.set(leaseId, { lease, readAt: this.clock.now() });
+    if (before && verificationFacts(before) !== verificationFacts(lease)) {
+      this.options.onChange?.(leaseId);
+    }
+    return lease;
+  }
+
+  /** The last read of the lease if it is at most `maxAgeMs` old. */
+  cached(leaseId: bigint, maxAgeMs: number): ChainLease | undefined {
+    const entry = this.facts.get(leaseId);
+    return entry && this.clock.now() - entry.readAt <= maxAgeMs ? entry.lease : undefined;
+  }
+
+  /** Forgets one lease (closed: read again if it ever matters), or all (after a reorg). */
+  forget(leaseId?: bigint): void {
+    if (leaseId === undefined) this.facts.clear();
+    else this.facts.delete(leaseId);
+  }
+}
