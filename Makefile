@@ -21,7 +21,7 @@ setup: ## install the toolchain: npm packages, Foundry, Kubernetes 1.33, etcd, K
 node_modules/.installed: package.json package-lock.json
 	@test/toolchain/setup.sh --npm-only
 
-generate: node_modules/.installed ## regenerate CRDs, chart CRDs and typed ABIs from their sources
+generate: node_modules/.installed ## regenerate CRDs, chart CRDs, typed ABIs and the operator's ClusterRole rules from their sources
 	@$(TSX) operator/tools/generate.ts
 
 check-generated: node_modules/.installed ## fail when a generated file is stale

@@ -1,17 +1,23 @@
-// make generate / make check-generated: every generated file (CRDs, chart CRDs, typed ABIs) comes
-// from one source; `--check` fails when a checked-in file differs from what its source produces.
+// make generate / make check-generated: every generated file (CRDs, chart CRDs, typed ABIs, the
+// operator's ClusterRole rules) comes from one source; `--check` fails when a checked-in file
+// differs from what its source produces.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateAbis } from './generate-abis.js';
 import { generateCrds } from './generate-crds.js';
+import { generateRbac } from './generate-rbac.js';
 
 /** A generator returns the files it owns: path relative to the repository root → content. */
 type Generator = () => Promise<Map<string, string>> | Map<string, string>;
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-const generators: Record<string, Generator> = { crds: generateCrds, abis: generateAbis };
+const generators: Record<string, Generator> = {
+  crds: generateCrds,
+  abis: generateAbis,
+  rbac: generateRbac,
+};
 
 async function main(check: boolean): Promise<void> {
   const stale: string[] = [];

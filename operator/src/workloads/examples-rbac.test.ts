@@ -1,7 +1,9 @@
 // examples/operator-rbac.yaml (the operator's RBAC for a run by hand, which the README applies)
 // must grant exactly what test/integration/controllers/rbac.yaml grants: the integration tests
 // run the operator with the latter, so a rule missing there fails them, and this test carries
-// that to the example. (test/integration/chart/render.test.ts does the same for the chart.)
+// that to the example. The ClusterRole's rules are generated into both (`make check-generated`);
+// this covers the hand-written rest: the objects, their names, the bindings and the Roles.
+// (test/integration/chart/render.test.ts does the same for the chart.)
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
