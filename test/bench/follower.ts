@@ -10,7 +10,7 @@ import {
   registerProvider,
   startTestChain,
   type TestChain,
-} from '../integration/chain-side/chain.js';
+} from '../harness/test-chain.js';
 import { waitFor } from '../stack/process.js';
 import type { Figure, Section } from './report.js';
 import { seconds } from './report.js';

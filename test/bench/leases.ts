@@ -24,8 +24,8 @@ import {
   runId,
   testLease,
   testPool,
-} from '../integration/controllers/helpers.js';
-import { counterTotal, startOperator } from '../integration/controllers/operator.js';
+} from '../harness/cluster-fixtures.js';
+import { counterTotal, startOperator } from '../harness/test-run-operator.js';
 import { seconds, type Section } from './report.js';
 
 export interface LeaseLatencyOptions {

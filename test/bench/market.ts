@@ -12,16 +12,11 @@ import {
   type KubeClient,
 } from '../../operator/src/kube/index.js';
 import { computeLeaseName } from '../../operator/src/workloads/names.js';
-import { acceptBid, advanceChainTime, marketplaceAs } from '../e2e/market.js';
+import { acceptBid, advanceChainTime, marketplaceAs } from '../harness/market-steps.js';
 import type { OperatorProcess } from '../harness/operator.js';
-import {
-  mined,
-  stackTestChain,
-  fundedTenant,
-  type TestChain,
-} from '../integration/chain-side/chain.js';
-import { adminClient, installCrdsAndRbac, runId } from '../integration/controllers/helpers.js';
-import { counterTotal } from '../integration/controllers/operator.js';
+import { mined, stackTestChain, fundedTenant, type TestChain } from '../harness/test-chain.js';
+import { adminClient, installCrdsAndRbac, runId } from '../harness/cluster-fixtures.js';
+import { counterTotal } from '../harness/test-run-operator.js';
 import {
   createSuitePool,
   createSuiteProvider,
@@ -29,7 +24,7 @@ import {
   removeSuite,
   startChainOperator,
   type SuitePool,
-} from '../integration/market/market.js';
+} from '../harness/market-fixtures.js';
 import { waitFor } from '../stack/process.js';
 import { seconds, type Section } from './report.js';
 

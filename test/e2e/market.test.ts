@@ -23,7 +23,7 @@ import {
   type KubeClient,
 } from '../../operator/src/kube/index.js';
 import type { OperatorProcess } from '../harness/operator.js';
-import { startTcpProxy, type TcpProxy } from '../integration/chain-side/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js';
 import { stack, waitFor } from '../harness/stack.js';
 import {
   mined,
@@ -31,14 +31,14 @@ import {
   stackTestChain,
   fundedTenant,
   type TestChain,
-} from '../integration/chain-side/chain.js';
+} from '../harness/test-chain.js';
 import {
   adminClient,
   gpuManifest,
   installCrdsAndRbac,
   runId,
-} from '../integration/controllers/helpers.js';
-import { forbiddenErrors, testRunLabel } from '../integration/controllers/operator.js';
+} from '../harness/cluster-fixtures.js';
+import { forbiddenErrors, testRunLabel } from '../harness/test-run-operator.js';
 import {
   createSuitePool,
   createSuiteProvider,
@@ -47,7 +47,7 @@ import {
   removeSuite,
   startChainOperator,
   type SuitePool,
-} from '../integration/market/market.js';
+} from '../harness/market-fixtures.js';
 import {
   acceptBid,
   advanceChainTime,
@@ -55,7 +55,7 @@ import {
   marketplaceAs,
   phase,
   waitForChainLease,
-} from './market.js';
+} from '../harness/market-steps.js';
 
 const slow = 240_000;
 

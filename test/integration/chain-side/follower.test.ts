@@ -25,8 +25,8 @@ import {
   startTestChain,
   tenantWallet,
   type TestChain,
-} from './chain.js';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+} from '../../harness/test-chain.js';
+import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy.js';
 
 const key = (event: ChainEvent): string =>
   `${event.blockNumber}/${event.blockHash}/${event.logIndex}`;

@@ -25,7 +25,7 @@ import {
   startTestChain,
   tenantWallet,
   type TestChain,
-} from './chain.js';
+} from '../../harness/test-chain.js';
 
 describe('transaction sender', () => {
   let chain: TestChain;

@@ -17,8 +17,8 @@ import {
   deleteNamespace,
   stack,
 } from '../../harness/stack.js';
-import { example, runId, slow, testLease, testPool } from '../controllers/helpers.js';
-import { testRunLabel } from '../controllers/operator.js';
+import { example, runId, slow, testLease, testPool } from '../../harness/cluster-fixtures.js';
+import { testRunLabel } from '../../harness/test-run-operator.js';
 import {
   admissionPolicyName,
   asOperator,

@@ -16,8 +16,8 @@ import {
   waitFor,
 } from '../../harness/stack.js';
 import { repoRoot } from '../../stack/paths.js';
-import { runId, slow } from '../controllers/helpers.js';
-import { testRunLabel } from '../controllers/operator.js';
+import { runId, slow } from '../../harness/cluster-fixtures.js';
+import { testRunLabel } from '../../harness/test-run-operator.js';
 import { exampleValues, parseObjects, render } from './helm.js';
 import type { OperatorDeployment } from './operator.js';
 

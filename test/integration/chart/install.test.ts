@@ -35,8 +35,8 @@ import {
   runId,
   slow,
   waitForLease,
-} from '../controllers/helpers.js';
-import { forbiddenErrors, testRunLabel } from '../controllers/operator.js';
+} from '../../harness/cluster-fixtures.js';
+import { forbiddenErrors, testRunLabel } from '../../harness/test-run-operator.js';
 import {
   chartDir,
   exampleValues,

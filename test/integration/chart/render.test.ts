@@ -10,7 +10,7 @@ import { GpuNodePoolSpec } from '../../../operator/src/api/gpunodepool.js';
 import { leaseChildKinds } from '../../../operator/src/controllers/computelease/children.js';
 import { ProviderSpec } from '../../../operator/src/api/provider.js';
 import { adminKubeConfig, createTestNamespace, deleteNamespace } from '../../harness/stack.js';
-import { runId } from '../controllers/helpers.js';
+import { runId } from '../../harness/cluster-fixtures.js';
 import {
   chartDir,
   exampleValues,

@@ -25,7 +25,7 @@ import {
   registerProvider,
   startTestChain,
   type TestChain,
-} from '../chain-side/chain.js';
+} from '../../harness/test-chain.js';
 
 const gpuModel = 'NVIDIA-H100-80GB-HBM3';
 const manifestText = readFileSync(join(repoRoot, 'examples/workloads/llm-inference.yaml'), 'utf8');

@@ -32,8 +32,13 @@ import {
   testLease,
   testPool,
   waitForLease,
-} from './helpers.js';
-import { counterTotal, forbiddenErrors, startOperator, type OperatorProcess } from './operator.js';
+} from '../../harness/cluster-fixtures.js';
+import {
+  counterTotal,
+  forbiddenErrors,
+  startOperator,
+  type OperatorProcess,
+} from '../../harness/test-run-operator.js';
 
 const run = runId();
 const poolName = `cap-${run}`;

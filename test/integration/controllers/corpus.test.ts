@@ -31,8 +31,13 @@ import {
   slow,
   uniqueLeaseId,
   waitForLease,
-} from './helpers.js';
-import { forbiddenErrors, startOperator, testRunLabel, type OperatorProcess } from './operator.js';
+} from '../../harness/cluster-fixtures.js';
+import {
+  forbiddenErrors,
+  startOperator,
+  testRunLabel,
+  type OperatorProcess,
+} from '../../harness/test-run-operator.js';
 
 const run = runId();
 const goodName = `corpus-good-${run}`;

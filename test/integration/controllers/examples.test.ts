@@ -41,8 +41,12 @@ import {
   slow,
   testLease,
   waitForLease,
-} from './helpers.js';
-import { forbiddenErrors, startOperator, type OperatorProcess } from './operator.js';
+} from '../../harness/cluster-fixtures.js';
+import {
+  forbiddenErrors,
+  startOperator,
+  type OperatorProcess,
+} from '../../harness/test-run-operator.js';
 
 const run = runId();
 const h100Name = `ex-h100-${run}`;

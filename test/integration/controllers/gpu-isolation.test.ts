@@ -18,8 +18,12 @@ import {
   runId,
   slow,
   testPool,
-} from './helpers.js';
-import { forbiddenErrors, startOperator, type OperatorProcess } from './operator.js';
+} from '../../harness/cluster-fixtures.js';
+import {
+  forbiddenErrors,
+  startOperator,
+  type OperatorProcess,
+} from '../../harness/test-run-operator.js';
 
 const run = runId();
 const poolName = `iso-${run}`;

@@ -13,7 +13,7 @@ import {
 import { mapWithConcurrency } from '../../../operator/src/market/concurrency.js';
 import { anvilAccounts } from '../../stack/anvil.js';
 import { sleep } from '../../stack/process.js';
-import { mined, type TestChain } from '../chain-side/chain.js';
+import { mined, type TestChain } from '../../harness/test-chain.js';
 
 /** The marketplace read-only, through the suite's direct connection (never the cut proxy). */
 export function marketReader(chain: TestChain) {

@@ -11,8 +11,8 @@ import {
   type KubeClient,
 } from '../../../operator/src/kube/index.js';
 import { leaseNamespaceName } from '../../../operator/src/workloads/names.js';
-import type { TestChain } from '../chain-side/chain.js';
-import { testRunLabel } from '../controllers/operator.js';
+import type { TestChain } from '../../harness/test-chain.js';
+import { testRunLabel } from '../../harness/test-run-operator.js';
 import {
   closesOnChain,
   leasesOnChain,

@@ -22,9 +22,9 @@ import {
 import { isApiServerReady } from '../../stack/kube.js';
 import { toolPath } from '../../stack/paths.js';
 import { isAlive, sleep, waitFor } from '../../stack/process.js';
-import { counterTotal } from '../controllers/operator.js';
-import type { TestChain } from '../chain-side/chain.js';
-import type { TcpProxy } from '../chain-side/tcp-proxy.js';
+import { counterTotal } from '../../harness/test-run-operator.js';
+import type { TestChain } from '../../harness/test-chain.js';
+import type { TcpProxy } from '../../harness/tcp-proxy.js';
 import type { BlockProducer } from './chain.js';
 import type { Random } from './prng.js';
 import type { Replicas } from './replicas.js';

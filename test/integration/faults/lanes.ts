@@ -7,10 +7,10 @@
 // contract's signatures is absorbed there.
 import type { Wallet } from 'ethers';
 import { sameAddress } from '../../../operator/src/chain/identifiers.js';
-import { acceptBid, marketplaceAs } from '../../e2e/market.js';
+import { acceptBid, marketplaceAs } from '../../harness/market-steps.js';
 import { sleep } from '../../stack/process.js';
-import { mined, type TestChain } from '../chain-side/chain.js';
-import { placeOrder, type SuitePool } from '../market/market.js';
+import { mined, type TestChain } from '../../harness/test-chain.js';
+import { placeOrder, type SuitePool } from '../../harness/market-fixtures.js';
 import { chainTime, marketReader } from './chain.js';
 import type { ClusterObserver } from './observer.js';
 import type { Random } from './prng.js';

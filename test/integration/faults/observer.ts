@@ -10,7 +10,7 @@ import {
   type KubeClient,
 } from '../../../operator/src/kube/index.js';
 import { leaseNamespaceName } from '../../../operator/src/workloads/names.js';
-import { testRunLabel } from '../controllers/operator.js';
+import { testRunLabel } from '../../harness/test-run-operator.js';
 
 export class ClusterObserver {
   readonly cache: InformerCache;

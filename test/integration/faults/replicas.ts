@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import type { OperatorProcess } from '../../harness/operator.js';
 import { stackDir } from '../../stack/paths.js';
 import { sleep } from '../../stack/process.js';
-import { counterTotal } from '../controllers/operator.js';
-import { startChainOperator } from '../market/market.js';
+import { counterTotal } from '../../harness/test-run-operator.js';
+import { startChainOperator } from '../../harness/market-fixtures.js';
 
 export class Replicas {
   /** The running replicas, by slot. */

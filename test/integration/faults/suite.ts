@@ -8,16 +8,16 @@ import { connectContract, providerRegistryAbi } from '../../../operator/src/chai
 import { poolPricePerSecond } from '../../../operator/src/market/pricing.js';
 import { componentPid } from '../../stack/kwok.js';
 import { isAlive, waitFor } from '../../stack/process.js';
-import { fundedTenant, startTestChain, type TestChain } from '../chain-side/chain.js';
-import { startTcpProxy, type TcpProxy } from '../chain-side/tcp-proxy.js';
-import { adminClient, installCrdsAndRbac, runId } from '../controllers/helpers.js';
+import { fundedTenant, startTestChain, type TestChain } from '../../harness/test-chain.js';
+import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy.js';
+import { adminClient, installCrdsAndRbac, runId } from '../../harness/cluster-fixtures.js';
 import {
   createSuitePool,
   createSuiteProvider,
   removeSuite,
   testPrices,
   type SuitePool,
-} from '../market/market.js';
+} from '../../harness/market-fixtures.js';
 import { BlockProducer, setMinRun, startOrderIdsAt } from './chain.js';
 import {
   formatDivergence,

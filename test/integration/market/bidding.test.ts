@@ -19,15 +19,19 @@ import {
   startTestChain,
   tenantWallet,
   type TestChain,
-} from '../chain-side/chain.js';
+} from '../../harness/test-chain.js';
 import {
   adminClient,
   gpuManifest,
   installCrdsAndRbac,
   runId,
   slow,
-} from '../controllers/helpers.js';
-import { forbiddenErrors, startOperator, type OperatorProcess } from '../controllers/operator.js';
+} from '../../harness/cluster-fixtures.js';
+import {
+  forbiddenErrors,
+  startOperator,
+  type OperatorProcess,
+} from '../../harness/test-run-operator.js';
 import {
   createSuitePool,
   createSuiteProvider,
@@ -36,7 +40,7 @@ import {
   removeSuite,
   testPrices,
   type SuitePool,
-} from './market.js';
+} from '../../harness/market-fixtures.js';
 
 describe('provider registration and bidding', () => {
   const run = runId();

@@ -7,9 +7,9 @@ import { connectContract, marketplaceAbi } from '../../../operator/src/chain/abi
 import { ProviderKind } from '../../../operator/src/api/kinds.js';
 import type { KubeClient } from '../../../operator/src/kube/index.js';
 import { stack, waitFor } from '../../harness/stack.js';
-import { startTestChain, tenantWallet, type TestChain } from '../chain-side/chain.js';
-import { adminClient, installCrdsAndRbac, runId, slow } from '../controllers/helpers.js';
-import { startOperator, type OperatorProcess } from '../controllers/operator.js';
+import { startTestChain, tenantWallet, type TestChain } from '../../harness/test-chain.js';
+import { adminClient, installCrdsAndRbac, runId, slow } from '../../harness/cluster-fixtures.js';
+import { startOperator, type OperatorProcess } from '../../harness/test-run-operator.js';
 import {
   createSuitePool,
   createSuiteProvider,
@@ -17,7 +17,7 @@ import {
   placeOrder,
   removeSuite,
   type SuitePool,
-} from './market.js';
+} from '../../harness/market-fixtures.js';
 
 const confirmations = 2;
 

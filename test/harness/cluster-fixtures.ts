@@ -1,19 +1,20 @@
-// Shared by the controller integration tests and the lease benchmark: the CRDs and RBAC on the
-// stack, leases and pools built from the examples, GPU nodes of the test's own, and waits.
+// Cluster fixtures shared by the controller, chart, market and fault suites, the end-to-end suite
+// and the benchmarks: the CRDs and RBAC on the stack, leases and pools built from the examples,
+// GPU nodes of the test's own, and waits.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import type { ComputeLease } from '../../../operator/src/api/computelease.js';
-import type { GpuNodePool } from '../../../operator/src/api/gpunodepool.js';
-import { ComputeLeaseKind, GpuNodePoolKind } from '../../../operator/src/api/kinds.js';
-import { KubeClient, NodeKind, type ObjectOf } from '../../../operator/src/kube/index.js';
-import { canonicalManifestHash } from '../../../operator/src/workloads/canonical.js';
-import { adminKubeConfig, stack, waitFor } from '../../harness/stack.js';
-import { createNodes } from '../../stack/kube.js';
-import { nodeObjects, poolLabel } from '../../stack/nodes.js';
-import { repoRoot, toolPath } from '../../stack/paths.js';
-import { testRunLabel } from './operator.js';
+import type { ComputeLease } from '../../operator/src/api/computelease.js';
+import type { GpuNodePool } from '../../operator/src/api/gpunodepool.js';
+import { ComputeLeaseKind, GpuNodePoolKind } from '../../operator/src/api/kinds.js';
+import { KubeClient, NodeKind, type ObjectOf } from '../../operator/src/kube/index.js';
+import { canonicalManifestHash } from '../../operator/src/workloads/canonical.js';
+import { adminKubeConfig, stack, waitFor } from './stack.js';
+import { createNodes } from '../stack/kube.js';
+import { nodeObjects, poolLabel } from '../stack/nodes.js';
+import { repoRoot, toolPath } from '../stack/paths.js';
+import { testRunLabel } from './test-run-operator.js';
 
 /** Timeout of hooks and tests that wait for the cluster (jest ignores the project's testTimeout). */
 export const slow = 180_000;

@@ -17,13 +17,13 @@ import {
   marketplaceAbi,
   mockErc20Abi,
   providerRegistryAbi,
-} from '../../../operator/src/chain/abi/index.js';
-import { deploySupercloud } from '../../../operator/src/chain/deploy.js';
-import { gpuModelId } from '../../../operator/src/chain/identifiers.js';
-import { stack } from '../../harness/stack.js';
-import { repoRoot, stackDir } from '../../stack/paths.js';
-import { waitFor } from '../../stack/process.js';
-import { anvilAccounts, localChainId } from '../../stack/anvil.js';
+} from '../../operator/src/chain/abi/index.js';
+import { deploySupercloud } from '../../operator/src/chain/deploy.js';
+import { gpuModelId } from '../../operator/src/chain/identifiers.js';
+import { stack } from './stack.js';
+import { repoRoot, stackDir } from '../stack/paths.js';
+import { waitFor } from '../stack/process.js';
+import { anvilAccounts, localChainId } from '../stack/anvil.js';
 
 export interface TestChainContracts {
   readonly token: string;

@@ -1,13 +1,13 @@
-// What the end-to-end suite (and the market benchmark) do on top of the market suites' world
-// (test/integration/market/market.ts): the tenant's moves and the chain's clock, and waiting for
+// What the end-to-end suite (and the fault suite and market benchmark) do on top of the market
+// suites' world (market-fixtures.ts): the tenant's moves and the chain's clock, and waiting for
 // the ComputeLease a lease becomes.
 import type { Wallet } from 'ethers';
 import type { ComputeLease } from '../../operator/src/api/computelease.js';
 import { connectContract, marketplaceAbi } from '../../operator/src/chain/abi/index.js';
 import type { KubeClient } from '../../operator/src/kube/index.js';
 import { computeLeaseName, leaseNamespaceName } from '../../operator/src/workloads/names.js';
-import { mined, type TestChain } from '../integration/chain-side/chain.js';
-import { waitForLease } from '../integration/controllers/helpers.js';
+import { mined, type TestChain } from './test-chain.js';
+import { waitForLease } from './cluster-fixtures.js';
 
 /** The marketplace as `signer` (tenant, provider or anyone). */
 export function marketplaceAs(chain: TestChain, signer: Wallet) {

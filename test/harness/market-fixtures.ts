@@ -1,23 +1,20 @@
-// Helpers of the market tests: the Provider, its wallet Secret and pools of the test's own on the
-// shared cluster, orders with canonical manifests on a private anvil, and metric reads.
+// The market suites' world (shared with the fault, end-to-end and benchmark suites): the Provider,
+// its wallet Secret and pools of the test's own on the shared cluster, orders with canonical
+// manifests on a private anvil, and metric reads.
 import { toUtf8Bytes, type Wallet } from 'ethers';
-import type { GpuNodePool } from '../../../operator/src/api/gpunodepool.js';
-import type { Provider } from '../../../operator/src/api/provider.js';
+import type { GpuNodePool } from '../../operator/src/api/gpunodepool.js';
+import type { Provider } from '../../operator/src/api/provider.js';
 import {
   connectContract,
   marketplaceAbi,
   mockErc20Abi,
-} from '../../../operator/src/chain/abi/index.js';
-import { gpuModelId } from '../../../operator/src/chain/identifiers.js';
-import {
-  ComputeLeaseKind,
-  GpuNodePoolKind,
-  ProviderKind,
-} from '../../../operator/src/api/kinds.js';
-import { SecretKind, type KubeClient } from '../../../operator/src/kube/index.js';
-import { canonicalManifest } from '../../../operator/src/workloads/canonical.js';
-import { mined, type TestChain } from '../chain-side/chain.js';
-import type { OperatorProcess } from '../../harness/operator.js';
+} from '../../operator/src/chain/abi/index.js';
+import { gpuModelId } from '../../operator/src/chain/identifiers.js';
+import { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../../operator/src/api/kinds.js';
+import { SecretKind, type KubeClient } from '../../operator/src/kube/index.js';
+import { canonicalManifest } from '../../operator/src/workloads/canonical.js';
+import { mined, type TestChain } from './test-chain.js';
+import type { OperatorProcess } from './operator.js';
 import {
   createPoolNodes,
   deleteLeases,
@@ -25,8 +22,8 @@ import {
   deletePools,
   gpuManifest,
   testPool,
-} from '../controllers/helpers.js';
-import { startOperator, testRunLabel } from '../controllers/operator.js';
+} from './cluster-fixtures.js';
+import { startOperator, testRunLabel } from './test-run-operator.js';
 
 export const walletNamespace = 'supercloud-system';
 
@@ -267,4 +264,4 @@ export async function placeOrder(
 }
 
 /** The value of a gauge or counter line of Prometheus text (summed over matching label sets). */
-export { counterTotal as metricValue } from '../controllers/operator.js';
+export { counterTotal as metricValue } from './test-run-operator.js';

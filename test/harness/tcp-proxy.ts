@@ -1,7 +1,7 @@
 // A TCP proxy in front of the test chain's RPC port: taking it down is an RPC outage (connections
 // cut, new ones refused) while the chain behind it keeps producing blocks.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { freePort } from './chain.js';
+import { freePort } from './test-chain.js';
 
 export interface TcpProxy {
   readonly port: number;

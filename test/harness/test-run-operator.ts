@@ -1,9 +1,10 @@
 // The operator under test: `supercloud-operator run` as a child process (the real entry point),
-// acting as the chart's ServiceAccount so the least-privilege ClusterRole in rbac.yaml is what
-// it runs with, and reconciling only the ComputeLeases of one test run (the stack is shared with
-// other suites). Its JSON log lines are kept for assertions.
-import { spawnOperator, type OperatorProcess } from '../../harness/operator.js';
-import { stack } from '../../harness/stack.js';
+// acting as the chart's ServiceAccount so the least-privilege ClusterRole in
+// test/integration/controllers/rbac.yaml is what it runs with, and reconciling only the
+// ComputeLeases of one test run (the stack is shared with other suites). Its JSON log lines are
+// kept for assertions.
+import { spawnOperator, type OperatorProcess } from './operator.js';
+import { stack } from './stack.js';
 
 export type { OperatorProcess };
 
