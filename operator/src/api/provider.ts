@@ -181,7 +181,7 @@ export const ProviderSpec = Type.Object(
         }),
         maxOutstandingBids: Type.Integer({
           minimum: 0,
-          maximum: 100_000,
+          maximum: 10_000,
           default: 100,
           description: 'Bids awaiting an auction result at any time, at most.',
         }),
@@ -268,6 +268,12 @@ export const ProviderStatus = Type.Object(
         format: 'int64',
         description: 'Last block whose events were processed (the follower checkpoint).',
       }),
+    ),
+    bidPools: Type.Optional(
+      StringMap(
+        'The pool each bid was placed for, by order id, from before the bid is sent until its lease has a ComputeLease or the auction is lost: a restart never guesses where a lease runs.',
+        { maxProperties: 12_000 },
+      ),
     ),
     lastProcessedBlockHash: Type.Optional(
       Type.String({

@@ -26,6 +26,7 @@ import { marketMetrics } from '../market/metrics.js';
 import type { PricingStrategy } from '../market/pricing.js';
 import { Settlement } from '../market/settlement.js';
 import type { SettlementPolicy } from '../market/settlement-status.js';
+import { ProviderBidPools } from './bid-pool-store.js';
 import { ProviderCheckpointStore } from './checkpoint-store.js';
 import { leaseObjects } from './lease-objects.js';
 import { poolViews } from './pool-views.js';
@@ -78,6 +79,7 @@ export class ChainSession {
   readonly reader: MarketReader;
   readonly leases: LeaseSync;
   private readonly facts: LeaseFacts;
+  private readonly bidPools: ProviderBidPools;
   private readonly leaseReader: LeaseReader;
   private readonly objects: ReturnType<typeof leaseObjects>;
   private engine: BidEngine | undefined;
@@ -117,6 +119,7 @@ export class ChainSession {
       events: options.events,
       labels: options.leaseLabels,
     });
+    this.bidPools = new ProviderBidPools(options.client, options.cache, options.name);
     this.facts = new LeaseFacts({
       reader: this.leaseReader,
       onChange: (leaseId) => options.leaseKeys.emit({ name: computeLeaseName(leaseId.toString()) }),
@@ -128,7 +131,7 @@ export class ChainSession {
       provider: wallet.address,
       startBlock: chain.startBlock,
       confirmations: chain.confirmations,
-      poolWon: (orderId) => this.engine?.poolWon(orderId),
+      bidPools: this.bidPools,
       workloadPolicy: () => options.policy().workloads,
       logger,
     });
@@ -178,6 +181,7 @@ export class ChainSession {
       pools: () => poolViews(cache),
       policy,
       strategy,
+      bidPools: this.bidPools,
       metrics,
       logger,
     });
@@ -203,7 +207,7 @@ export class ChainSession {
       startBlock: chain.startBlock,
       confirmations: chain.confirmations,
       checkpoints: new ProviderCheckpointStore(client, cache, name),
-      // The engine first: a won auction tells it the pool the lease sync then uses.
+      // The engine first: its bids (and their pools' records) precede the leases they win.
       handlers: [(events) => engine.handle(events), (events) => this.leases.handle(events)],
       // A deeper reorg may have dropped our transactions: count nonces from the chain again,
       // place again the bids the new fork lacks, forget what was read of the old fork and make

@@ -6,6 +6,7 @@ import { gpuModelId } from '../chain/identifiers.js';
 import type { TransactionIntent } from '../chain/intent.js';
 import type { SendResult } from '../chain/tx-sender.js';
 import { canonicalManifest, canonicalManifestHash } from '../workloads/canonical.js';
+import { MemoryBidPools, type BidPools } from './bid-pools.js';
 import { BidEngine } from './engine.js';
 import type { MarketReader, OrderState } from './market-reader.js';
 import { poolPriceStrategy } from './pricing.js';
@@ -138,13 +139,21 @@ class FakeChain implements MarketReader {
   }
 }
 
-function engine(chain: FakeChain): BidEngine {
+/** A second pool of the same model (named after the first: never the default choice). */
+const otherPool: GpuNodePool = { ...pool, metadata: { name: 'h100-spare' } };
+
+function engine(
+  chain: FakeChain,
+  bidPools: BidPools = new MemoryBidPools(),
+  pools: GpuNodePool[] = [pool],
+): BidEngine {
   return new BidEngine({
     reader: chain,
     sender: chain.sender,
     marketplace: '0x4444444444444444444444444444444444444444',
     provider: me,
-    pools: () => [{ pool }],
+    pools: () => pools.map((p) => ({ pool: p })),
+    bidPools,
     policy: () => ({
       enabled: true,
       maxOutstandingBids: 10,
@@ -229,5 +238,64 @@ describe('BidEngine', () => {
     chain.orders.set(1n, { ...(await chain.order(1n)), bestBidder: other });
     await bidder.sweep();
     expect(bidder.reservations.size).toBe(0);
+  });
+
+  describe('the pools of bids', () => {
+    it('records the pool of a bid before the bid is sent', async () => {
+      const chain = new FakeChain();
+      const bidPools = new MemoryBidPools();
+      const recordedAtSend: (string | undefined)[] = [];
+      const send = chain.sender.send;
+      chain.sender = {
+        send: (intent) => {
+          recordedAtSend.push(bidPools.get(1n));
+          return send(intent);
+        },
+      };
+      await engine(chain, bidPools).handle([chain.open(1n)]);
+      expect(recordedAtSend).toEqual(['h100']);
+    });
+
+    it('sends no bid whose pool cannot be recorded, and lets its capacity go', async () => {
+      const chain = new FakeChain();
+      const failing: BidPools = {
+        get: () => undefined,
+        record: () => Promise.reject(new Error('the API server is down')),
+        drop: async () => undefined,
+      };
+      const bidder = engine(chain, failing);
+      await expect(bidder.handle([chain.open(1n)])).rejects.toThrow('the API server is down');
+      expect(chain.sent).toEqual([]);
+      expect(bidder.reservations.size).toBe(0);
+    });
+
+    it("keeps a won bid's record (for the lease sync) and drops a lost or cancelled one's", async () => {
+      const chain = new FakeChain();
+      const bidPools = new MemoryBidPools();
+      const bidder = engine(chain, bidPools);
+      await bidder.handle([chain.open(1n)]);
+      await bidder.handle([leaseCreated(1n, me)]);
+      await bidder.handle([chain.open(2n)]);
+      await bidder.handle([leaseCreated(2n, other)]);
+      await bidder.handle([chain.open(3n)]);
+      await bidder.handle([
+        {
+          contract: 'marketplace',
+          name: 'OrderCancelled',
+          args: { orderId: 3n },
+        } as unknown as ChainEvent,
+      ]);
+      expect([...bidPools.pools]).toEqual([[1n, 'h100']]);
+    });
+
+    it("holds a live bid's capacity on its recorded pool after a restart", async () => {
+      const chain = new FakeChain();
+      const bidPools = new MemoryBidPools();
+      await engine(chain, bidPools, [otherPool]).handle([chain.open(1n)]);
+      const restarted = engine(chain, bidPools, [pool, otherPool]);
+      await restarted.rebuild(0);
+      expect(restarted.reservations.gpusOn('h100-spare')).toBe(4);
+      expect(restarted.reservations.gpusOn('h100')).toBe(0);
+    });
   });
 });

@@ -5,6 +5,7 @@ import { marketplaceAbi, orderStatus } from '../chain/abi/index.js';
 import { TransactionRevertedError } from '../chain/errors.js';
 import type { ChainEvent } from '../chain/events.js';
 import { contractCall, type TransactionIntent } from '../chain/intent.js';
+import { describeError } from '../chain/rpc.js';
 import type { SendResult } from '../chain/tx-sender.js';
 import { gpuModelId, sameAddress } from '../chain/identifiers.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
@@ -13,6 +14,7 @@ import type { MarketReader, OrderState } from './market-reader.js';
 import type { MarketMetrics } from './metrics.js';
 import { orderFromEvent, type MarketOrder, type OrderCreatedArgs } from './order.js';
 import type { PricingStrategy } from './pricing.js';
+import type { BidPools } from './bid-pools.js';
 import { ReservationBook, type Reservation } from './reservations.js';
 
 /** A pool as the engine is handed it: reservations are the engine's to add. */
@@ -30,6 +32,8 @@ export interface BidEngineOptions {
   readonly policy: () => BiddingPolicy;
   /** The pricing strategy now (the Provider may change it). */
   readonly strategy: () => PricingStrategy;
+  /** Where the pool of each bid is recorded before the bid is sent. */
+  readonly bidPools: BidPools;
   readonly metrics?: MarketMetrics;
   readonly logger?: Logger;
 }
@@ -37,11 +41,20 @@ export interface BidEngineOptions {
 /** How an auction we bid in ended, for the metrics and the log. */
 type Outcome = 'won' | 'lost' | 'cancelled';
 
+/** A bid decided on (its capacity held), not sent yet. */
+interface DecidedBid {
+  readonly orderId: bigint;
+  readonly pool: string;
+  readonly pricePerSecond: bigint;
+  readonly orderBlock: number;
+  readonly log: Logger;
+}
+
 /**
  * Bids on the orders the provider can serve.
  *
  * @example
- * const engine = new BidEngine({ reader, sender, marketplace, provider, pools, policy, strategy: () => poolPriceStrategy });
+ * const engine = new BidEngine({ reader, sender, marketplace, provider, pools, policy, strategy, bidPools });
  * await engine.rebuild(startBlock);                       // reservations of bids already live
  * follower handlers: [(events) => engine.handle(events)]
  */
@@ -49,8 +62,6 @@ export class BidEngine {
   readonly reservations = new ReservationBook();
   private readonly logger: Logger;
   private readonly seen = new Set<bigint>();
-  /** The pool each won order's bid was for: its lease runs there. */
-  private readonly won = new Map<bigint, string>();
   /** The orders of the reservations this process made, to decide again after a reorg. */
   private readonly decided = new Map<bigint, MarketOrder>();
 
@@ -77,14 +88,9 @@ export class BidEngine {
     this.publish();
   }
 
-  /** The pool the bid that won `orderId` was for, if this process placed or rebuilt it. */
-  poolWon(orderId: bigint): string | undefined {
-    return this.won.get(orderId);
-  }
-
   /** Handles one page of the follower's events (in chain order). Throws to have it re-read. */
   async handle(events: readonly ChainEvent[]): Promise<void> {
-    const bids: Promise<void>[] = [];
+    const bids: DecidedBid[] = [];
     let now: number | undefined;
     for (const event of events) {
       if (event.contract !== 'marketplace') continue;
@@ -96,10 +102,7 @@ export class BidEngine {
             event.blockNumber,
             now,
           );
-          if (bid) {
-            bid.placed.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-            bids.push(bid.placed);
-          }
+          if (bid) bids.push(bid);
           break;
         }
         case 'LeaseCreated':
@@ -127,7 +130,7 @@ export class BidEngine {
       }
     }
     // Decisions were made (and capacity reserved) in order; the bids go out together.
-    await Promise.all(bids);
+    await this.place(bids);
   }
 
   /**
@@ -137,7 +140,7 @@ export class BidEngine {
   async recheckAfterReorg(): Promise<void> {
     const { reader, provider } = this.options;
     const { number, timestamp } = await reader.latestBlock();
-    const bids: Promise<void>[] = [];
+    const bids: DecidedBid[] = [];
     for (const reservation of this.reservations.all()) {
       const order = this.decided.get(reservation.orderId);
       if (!order || (await reader.bidOf(order.orderId, provider)) > 0n) continue;
@@ -146,13 +149,10 @@ export class BidEngine {
         orderId: order.orderId.toString(),
       });
       const bid = await this.consider(order, number, timestamp);
-      if (bid) {
-        bid.placed.catch(() => undefined); // awaited below
-        bids.push(bid.placed);
-      }
+      if (bid) bids.push(bid);
     }
     this.publish();
-    await Promise.all(bids);
+    await this.place(bids);
   }
 
   /**
@@ -178,12 +178,12 @@ export class BidEngine {
     }
   }
 
-  /** Decides on an order; returns the bid being placed, if any (wrapped: not awaited here). */
+  /** Decides on an order; returns the bid to place, if any, its capacity held. */
   private async consider(
     announced: MarketOrder,
     orderBlock: number,
     now: number,
-  ): Promise<{ readonly placed: Promise<void> } | undefined> {
+  ): Promise<DecidedBid | undefined> {
     const { reader, provider, metrics } = this.options;
     const log = this.logger.child({ orderId: announced.orderId.toString() });
     if (this.reservations.get(announced.orderId)) return undefined; // replayed: already bid
@@ -227,23 +227,37 @@ export class BidEngine {
     });
     this.publish();
     return {
-      placed: this.placeBid(
-        announced.orderId,
-        decision.pool,
-        decision.pricePerSecond,
-        orderBlock,
-        log,
-      ),
+      orderId: announced.orderId,
+      pool: decision.pool,
+      pricePerSecond: decision.pricePerSecond,
+      orderBlock,
+      log,
     };
   }
 
-  private async placeBid(
-    orderId: bigint,
-    pool: string,
-    price: bigint,
-    orderBlock: number,
-    log: Logger,
-  ): Promise<void> {
+  /**
+   * Records the bids' pools, then sends the bids together. When the record cannot be written no
+   * bid is sent (their capacity is let go) and the error goes to the follower, which reads the
+   * page again.
+   */
+  private async place(bids: readonly DecidedBid[]): Promise<void> {
+    if (bids.length === 0) return;
+    try {
+      await this.options.bidPools.record(new Map(bids.map((bid) => [bid.orderId, bid.pool])));
+    } catch (error) {
+      bids.forEach((bid) => this.forget(bid.orderId));
+      throw error;
+    }
+    await Promise.all(bids.map((bid) => this.placeBid(bid)));
+  }
+
+  private async placeBid({
+    orderId,
+    pool,
+    pricePerSecond: price,
+    orderBlock,
+    log,
+  }: DecidedBid): Promise<void> {
     const { reader, provider, marketplace, metrics } = this.options;
     try {
       const result = await this.options.sender.send({
@@ -281,8 +295,12 @@ export class BidEngine {
     }
   }
 
-  /** Holds capacity for a bid already on chain, on the first pool with the order's model. */
+  /**
+   * Holds capacity for a bid already on chain: on the pool recorded for it, else (a bid of an
+   * operator that recorded none) on the first pool with the order's model.
+   */
   private holdForLiveBid(order: OrderState, bid: bigint): void {
+    const recorded = this.options.bidPools.get(order.orderId);
     const pool = this.options
       .pools()
       .map(({ pool }) => pool)
@@ -294,18 +312,29 @@ export class BidEngine {
       .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))[0];
     this.reservations.hold({
       orderId: order.orderId,
-      pool: pool?.metadata.name ?? '',
+      pool: recorded ?? pool?.metadata.name ?? '',
       gpus: order.resources.gpuCount,
       pricePerSecond: bid,
       biddingDeadline: order.biddingDeadline,
     });
   }
 
-  /** Drops a bid that was not placed: its reservation and its order. */
+  /** Drops a bid that was not placed: its reservation, its order and its pool's record. */
   private forget(orderId: bigint): void {
     this.decided.delete(orderId);
     this.reservations.release(orderId);
+    this.dropRecord(orderId);
     this.publish();
+  }
+
+  /** Drops the pool recorded for a bid that is over for us (a stale record is only a few bytes). */
+  private dropRecord(orderId: bigint): void {
+    this.options.bidPools.drop([orderId]).catch((error: unknown) =>
+      this.logger.warn('dropping the pool recorded for a bid failed', {
+        orderId: orderId.toString(),
+        error: describeError(error),
+      }),
+    );
   }
 
   private settle(orderId: bigint, outcome: Outcome): void {
@@ -313,11 +342,13 @@ export class BidEngine {
     const released: Reservation | undefined = this.reservations.release(orderId);
     if (!released) return;
     const { metrics } = this.options;
-    if (outcome === 'won') {
-      this.won.set(orderId, released.pool);
-      metrics?.bidsWon.inc();
-    } else if (outcome === 'lost') metrics?.bidsLost.inc();
-    else metrics?.bidsCancelled.inc();
+    // A won bid's record stays until the lease sync made the lease's object in that pool.
+    if (outcome === 'won') metrics?.bidsWon.inc();
+    else {
+      this.dropRecord(orderId);
+      if (outcome === 'lost') metrics?.bidsLost.inc();
+      else metrics?.bidsCancelled.inc();
+    }
     this.logger.info(`auction ${outcome}; reservation released`, {
       orderId: orderId.toString(),
       pool: released.pool,

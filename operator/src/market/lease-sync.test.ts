@@ -7,6 +7,7 @@ import { corpusPool, validManifest } from '../workloads/testing/corpus.js';
 import { parseManifestYaml } from '../workloads/parse.js';
 import type { ChainLease, LeaseClosing, LeaseReader } from './lease-reader.js';
 import { chainComputeLease, leaseSourceLabel } from './lease-spec.js';
+import { MemoryBidPools } from './bid-pools.js';
 import { LeaseFacts } from './lease-facts.js';
 import { LeaseSync, type LeaseClose, type LeaseObjects } from './lease-sync.js';
 
@@ -183,13 +184,17 @@ class FakeObjects implements LeaseObjects {
   }
 }
 
-function setup(
-  options: { poolWon?: (orderId: bigint) => string | undefined; confirmations?: number } = {},
-) {
+function setup(options: { recorded?: [bigint, string][]; confirmations?: number } = {}) {
   const chain = new FakeChain();
   const objects = new FakeObjects();
-  const sync = new LeaseSync({ ...syncOptions(chain, objects), ...options });
-  return { chain, objects, sync };
+  const bidPools = new MemoryBidPools();
+  for (const [orderId, pool] of options.recorded ?? []) bidPools.pools.set(orderId, pool);
+  const sync = new LeaseSync({
+    ...syncOptions(chain, objects),
+    bidPools,
+    confirmations: options.confirmations ?? 0,
+  });
+  return { chain, objects, sync, bidPools };
 }
 
 /** A sync of `objects` reading `chain` (as after a restart: nothing remembered). */
@@ -201,6 +206,7 @@ function syncOptions(chain: FakeChain, objects: FakeObjects) {
     provider: me,
     startBlock: 5,
     confirmations: 0,
+    bidPools: new MemoryBidPools(),
   };
 }
 
@@ -226,11 +232,13 @@ describe('LeaseSync', () => {
     expect(sync.activeLeases()).toEqual([1n]);
   });
 
-  it('puts a new lease on the pool the bid chose while the engine remembers it', async () => {
-    const { chain, objects, sync } = setup({ poolWon: (id) => (id === 1n ? 'h100-b' : undefined) });
+  it("puts a new lease on the pool recorded for its bid, then drops the bid's record", async () => {
+    const { chain, objects, sync, bidPools } = setup({ recorded: [[1n, 'h100-b']] });
     chain.win(1n);
+    chain.win(2n);
     await sync.resync();
-    expect(objects.applied.map((l) => l.spec.pool)).toEqual(['h100-b']);
+    expect(objects.applied.map((l) => l.spec.pool)).toEqual(['h100-b', 'h100-a']);
+    expect([...bidPools.pools]).toEqual([]);
   });
 
   it('creates the lease once a pool can run it', async () => {
@@ -330,13 +338,11 @@ describe('LeaseSync', () => {
   });
 
   it('makes anew, on its pool, an object whose close a reorg took back', async () => {
-    // The bid was for h100-b, which the engine forgets (a restart): never guessed again.
-    let poolOfBid: string | undefined = 'h100-b';
-    const { chain, objects, sync } = setup({ poolWon: () => poolOfBid });
+    // The bid was for h100-b; its record is dropped once the object exists: never guessed again.
+    const { chain, objects, sync } = setup({ recorded: [[1n, 'h100-b']] });
     chain.win(1n);
     chain.win(2n);
     await sync.resync();
-    poolOfBid = undefined;
     const ancestor = chain.head;
     await sync.handle([chain.close(1n, tenant, 500n), chain.close(2n, tenant, 500n)]);
     // The new fork after `ancestor` lacks lease 1's close; lease 2 is closed in it too.
@@ -420,7 +426,7 @@ describe('LeaseSync', () => {
   });
 
   it('updates the spec of a chain-made object to a manifest changed on chain, on its pool', async () => {
-    const { chain, objects, sync } = setup({ poolWon: () => 'h100-b' });
+    const { chain, objects, sync } = setup({ recorded: [[1n, 'h100-b']] });
     chain.win(1n);
     await sync.resync();
     const updated = body('registry.example.com/team/app:2.0');

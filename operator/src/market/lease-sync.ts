@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../logging/logger.js';
 import { computeLeaseName } from '../workloads/names.js';
 import { ManifestError, parseManifestYaml } from '../workloads/parse.js';
 import { defaultWorkloadPolicy, type WorkloadPolicy } from '../workloads/verify.js';
+import type { BidPools } from './bid-pools.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { LeaseFacts } from './lease-facts.js';
 import type { ChainLease, LeaseReader } from './lease-reader.js';
@@ -59,8 +60,8 @@ export interface LeaseSyncOptions {
   readonly startBlock: number;
   /** Blocks a close must be under before its workload is torn down (the Provider's). */
   readonly confirmations: number;
-  /** The pool the bid engine chose for an order it won, while it remembers it. */
-  readonly poolWon?: (orderId: bigint) => string | undefined;
+  /** The pool each bid was recorded for: a won lease runs there. */
+  readonly bidPools: Pick<BidPools, 'get' | 'drop'>;
   /** The Provider's workload rules now (a pool is chosen only for a lease it would run). */
   readonly workloadPolicy?: () => WorkloadPolicy;
   readonly logger?: Logger;
@@ -258,11 +259,12 @@ export class LeaseSync {
     }
     const pools = objects.pools();
     const named = (name: string | undefined) => pools.find((p) => p.metadata.name === name);
-    // The pool of an existing lease is immutable; a new one runs where the bid said it would.
+    // The pool of an existing lease is immutable; a new one runs where its bid's record says (a
+    // bid without a record, or whose pool is gone, gets the first pool that accepts the lease).
     const kept = object?.spec.pool ?? pinnedPool;
     const pool = kept
       ? named(kept)
-      : (named(this.options.poolWon?.(chain.leaseId)) ??
+      : (named(this.options.bidPools.get(chain.leaseId)) ??
         choosePool(
           pools,
           {
@@ -283,6 +285,8 @@ export class LeaseSync {
       return;
     }
     await objects.apply(chainComputeLease(chain, pool, manifest, objects.labels()));
+    // The object holds the pool now: the bid's record is done with.
+    if (!object) await this.options.bidPools.drop([chain.leaseId]);
     log.info(object ? 'manifest updated on chain; lease spec updated' : 'ComputeLease created', {
       pool: pool.metadata.name,
     });

@@ -2,7 +2,7 @@
 // a Provider and two GpuNodePools register the provider on chain; it bids the pool price on the
 // orders it can serve and on none that it cannot (the reason counted); reservations hold the
 // capacity of live bids and are released when the auction is lost; a restart places no second
-// bid and rebuilds the reservations from the chain.
+// bid and rebuilds the reservations from the chain and the pools recorded in the Provider status.
 import type { Wallet } from 'ethers';
 import {
   connectContract,
@@ -300,6 +300,10 @@ describe('provider registration and bidding', () => {
         maxPricePerSecond: 5_000n,
       });
       await waitForBid(orderId);
+      // The pool of the bid was recorded before the bid was sent: a restart reads it back.
+      const recorded = async () =>
+        (await client.get(ProviderKind, providerName))?.status?.bidPools?.[orderId.toString()];
+      expect(await recorded()).toBe(h100.name);
       const nonce = await chain.provider.getTransactionCount(wallet.address, 'latest');
       await operator.stop();
       operator = launch();
@@ -327,6 +331,7 @@ describe('provider registration and bidding', () => {
       expect(
         bids.filter((b) => b.provider.toLowerCase() === wallet.address.toLowerCase()),
       ).toHaveLength(1);
+      expect(await recorded()).toBe(h100.name);
       expect(forbiddenErrors(operator.lines)).toEqual([]);
     },
     slow,

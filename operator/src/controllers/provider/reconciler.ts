@@ -29,7 +29,7 @@ import {
 } from './registration.js';
 import type { ChainSide } from '../../chain-side/chain-side.js';
 import type { ChainSession } from '../../chain-side/session.js';
-import { providerStatus, type ProviderObservation } from './status.js';
+import { providerStatus, reconcilerFields, type ProviderObservation } from './status.js';
 
 export interface ProviderReconcilerOptions {
   readonly registry: Registry;
@@ -235,7 +235,7 @@ export function providerReconciler(options: ProviderReconcilerOptions): Reconcil
     }
     // One status write, also when a step failed: what was learned is reported.
     const status = providerStatus(provider, observed, new Date());
-    if (!jsonEqual(status, provider.status ?? {})) {
+    if (!jsonEqual(status, reconcilerFields(provider.status))) {
       try {
         await applyStatus(context.client, ProviderKind, provider, status);
       } catch (error) {

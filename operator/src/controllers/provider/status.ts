@@ -113,3 +113,10 @@ export function providerStatus(
     conditions,
   };
 }
+
+/** The status without the fields the chain side writes with patches of its own (bidPools). */
+export function reconcilerFields(status: ProviderStatus | undefined): ProviderStatus {
+  const fields = { ...status };
+  delete fields.bidPools;
+  return fields;
+}
