@@ -1,13 +1,15 @@
 // The bid engine across reorgs made with anvil_reorg, with a Provider two confirmations deep: an
 // order orphaned within the confirmations is never bid on (only the new fork's order is decided);
 // a bid orphaned by a reorg deeper than the confirmations is placed again on the new fork (the
-// order being still open and wanted).
+// order being still open and wanted); a close the operator acted on, taken back by a reorg deeper
+// than the confirmations, leaves no Closed lease: its ComputeLease is made anew.
 import type { Wallet } from 'ethers';
 import { connectContract, marketplaceAbi } from '../../../operator/src/chain/abi/index.js';
 import { ProviderKind } from '../../../operator/src/api/kinds.js';
 import type { KubeClient } from '../../../operator/src/kube/index.js';
 import { stack, waitFor } from '../../harness/stack.js';
-import { startTestChain, tenantWallet, type TestChain } from '../../harness/test-chain.js';
+import { mined, startTestChain, tenantWallet, type TestChain } from '../../harness/test-chain.js';
+import { acceptBid, marketplaceAs, waitForChainLease } from '../../harness/market-steps.js';
 import { adminClient, installCrdsAndRbac, runId, slow } from '../../harness/cluster-fixtures.js';
 import { startOperator, type OperatorProcess } from '../../harness/test-run-operator.js';
 import {
@@ -53,6 +55,8 @@ describe('bidding across reorgs', () => {
     metricValue(await operator.metrics(), 'supercloud_bid_skipped_total', {
       reason: 'unknown_gpu_model',
     });
+  const processedBlock = async () =>
+    (await client.get(ProviderKind, providerName))?.status?.lastProcessedBlock ?? 0;
   const order = (model = pool.model) =>
     placeOrder(chain, tenant, { model, gpus: 1, maxPricePerSecond: 5_000n });
 
@@ -146,6 +150,54 @@ describe('bidding across reorgs', () => {
       );
       expect(
         operator.lines.some((line) => String(line.message).includes('orphaned by a reorg')),
+      ).toBe(true);
+    },
+    slow,
+  );
+
+  it(
+    'makes anew the ComputeLease of a lease whose close a reorg deeper than the confirmations took back',
+    async () => {
+      const leaseId = await order();
+      await chain.mine(confirmations);
+      await waitFor(
+        `a bid on order ${leaseId}`,
+        async () => (await bidOf(leaseId)) > 0n,
+        60_000,
+        200,
+      );
+      await acceptBid(chain, tenant, leaseId, wallet.address);
+      await chain.mine(confirmations);
+      const made = await waitForChainLease(client, leaseId, 'made', () => true);
+      const receipt = await mined(marketplaceAs(chain, tenant).close(leaseId));
+      const closeBlock = receipt.blockNumber;
+      await chain.mine(confirmations + 1);
+      const closed = await waitForChainLease(
+        client,
+        leaseId,
+        'set closing by the confirmed close',
+        (lease) => lease.spec.closeRequested?.block === closeBlock,
+      );
+      expect(closed.metadata.uid).toBe(made.metadata.uid);
+      await waitFor(
+        'the close block delivered',
+        async () => (await processedBlock()) >= closeBlock,
+        30_000,
+        200,
+      );
+      // Replace every block from the close on: the lease is active again on chain.
+      const head = await chain.provider.getBlockNumber();
+      await chain.rpc('anvil_reorg', [head - closeBlock + 1, []]);
+      await chain.mine(1);
+      const anew = await waitForChainLease(
+        client,
+        leaseId,
+        'made anew, not closing',
+        (lease) => lease.metadata.uid !== made.metadata.uid && !lease.spec.closeRequested,
+      );
+      expect(anew.spec.pool).toBe(made.spec.pool);
+      expect(
+        operator.lines.some((line) => String(line.message).includes('a reorg took back its close')),
       ).toBe(true);
     },
     slow,
