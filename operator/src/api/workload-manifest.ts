@@ -48,6 +48,12 @@ export const imageReferencePattern =
   '[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*' +
   '(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$';
 
+/**
+ * The name of a tenant secret (delivered through the provider gateway, never on chain): a key of
+ * the lease's Secret, so letters, digits, dashes, dots and underscores.
+ */
+export const secretNamePattern = '^[-._a-zA-Z0-9]+$';
+
 /** A manifest service name: a DNS-1035 label, short enough for pod names built from it. */
 export const serviceNamePattern = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
 
@@ -61,13 +67,34 @@ const EnvVar = Type.Object(
       maxLength: 256,
       description: 'Name of the environment variable.',
     }),
-    value: Type.String({
-      maxLength: manifestLimits.envValueLength,
-      description:
-        'Value of the variable (public: it is part of the on-chain manifest; secrets go to the provider gateway).',
-    }),
+    value: Type.Optional(
+      Type.String({
+        maxLength: manifestLimits.envValueLength,
+        description:
+          'Value of the variable (public: it is part of the on-chain manifest; secrets go to the provider gateway). Exactly one of value and secret.',
+      }),
+    ),
+    secret: Type.Optional(
+      Type.String({
+        pattern: secretNamePattern,
+        patternMessage: 'must be letters, digits, dashes, dots and underscores',
+        minLength: 1,
+        maxLength: 253,
+        description:
+          'Name of a secret the tenant puts through the provider gateway (`supercloud secrets set`): the value never goes on chain. The service waits until it is delivered. Exactly one of value and secret.',
+      }),
+    ),
   },
-  { additionalProperties: false, description: 'An environment variable of the container.' },
+  {
+    additionalProperties: false,
+    description: 'An environment variable of the container: a public value, or a secret by name.',
+    'x-kubernetes-validations': [
+      {
+        rule: 'has(self.value) != has(self.secret)',
+        message: 'an environment variable has exactly one of value and secret',
+      },
+    ],
+  },
 );
 
 const Port = Type.Object(
@@ -97,6 +124,12 @@ const Port = Type.Object(
       description:
         'True publishes the port outside the lease (reachable from the provider ingress and listed in the lease endpoints); false keeps it to the services of the same lease.',
     }),
+    http: Type.Optional(
+      Type.Boolean({
+        description:
+          "An exposed TCP port that speaks HTTP: it gets a host name under the provider's ingress domain (<lease>-<service>.<domain>) through an Ingress with TLS.",
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -111,6 +144,11 @@ const Port = Type.Object(
         rule: `!has(self.name) || !self.name.matches('${generatedPortNamePattern}')`,
         message: 'port names of the form tcp-<port> and udp-<port> are the names unnamed ports get',
         fieldPath: '.name',
+      },
+      {
+        rule: "!has(self.http) || !self.http || (self.expose && self.protocol == 'TCP')",
+        message: 'http is for exposed TCP ports',
+        fieldPath: '.http',
       },
     ],
   },
@@ -222,6 +260,12 @@ export const WorkloadService = Type.Object(
       description:
         'Mount the image read-only (the default; /tmp and /dev/shm stay writable). Set false for images that write elsewhere.',
     }),
+    imagePullSecret: Type.Optional(
+      Type.Boolean({
+        description:
+          'Pull the image with the registry credentials the tenant puts through the provider gateway (`supercloud secrets set --registry`); the service waits until they are delivered.',
+      }),
+    ),
     runAsUser: Type.Integer({
       minimum: 1,
       maximum: 2147483647,

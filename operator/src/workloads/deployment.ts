@@ -7,6 +7,7 @@ import type { GpuNodePool } from '../api/gpunodepool.js';
 import type { WorkloadService } from '../api/workload-manifest.js';
 import type { Wire } from '../kube/objects.js';
 import { childMetadata, leaseLabels, quantity, workloadServiceAccountName } from './objects.js';
+import { tenantRegistrySecretName, tenantSecretName } from './names.js';
 import { containerSecurityContext, noGpuEnv, podSecurityContext } from './security.js';
 
 /** Seconds a rollout may take before the Deployment reports ProgressDeadlineExceeded. */
@@ -46,7 +47,12 @@ export function serviceDeployment(
   ];
   // A container without GPUs still runs on a GPU node, under the GPU runtime: say "no device".
   const env = [
-    ...service.env.map(({ name, value }) => ({ name, value })),
+    ...service.env.map(({ name, value, secret }) =>
+      secret === undefined
+        ? { name, value: value ?? '' }
+        : // The value stays in the lease's Secret, which the gateway writes: never in this spec.
+          { name, valueFrom: { secretKeyRef: { name: tenantSecretName, key: secret } } },
+    ),
     ...(resources.gpus > 0 ? [] : noGpuEnv.map((variable) => ({ ...variable }))),
   ];
   const volumeMounts: V1VolumeMount[] = [
@@ -76,6 +82,9 @@ export function serviceDeployment(
           tolerations: pool.spec.tolerations.map((toleration) => ({ ...toleration })),
           ...(pool.spec.runtimeClassName ? { runtimeClassName: pool.spec.runtimeClassName } : {}),
           securityContext: podSecurityContext(service.runAsUser),
+          ...(service.imagePullSecret
+            ? { imagePullSecrets: [{ name: tenantRegistrySecretName }] }
+            : {}),
           containers: [
             {
               name: service.name,

@@ -278,6 +278,25 @@ describe('desiredObjects', () => {
       ]);
     });
 
+    it('takes secret variables from the lease Secret and pulls with its registry Secret', () => {
+      const withSecrets = lease();
+      const [first] = withSecrets.spec.manifest.services;
+      withSecrets.spec.manifest.services[0] = {
+        ...first!,
+        env: [{ name: 'HF_TOKEN', secret: 'hf-token' }],
+        imagePullSecret: true,
+      };
+      const pod = desiredObjects(withSecrets, corpusPool).deployments[0]?.spec?.template.spec;
+      expect(pod?.containers[0]?.env).toEqual([
+        {
+          name: 'HF_TOKEN',
+          valueFrom: { secretKeyRef: { name: 'tenant-secrets', key: 'hf-token' } },
+        },
+      ]);
+      expect(pod?.imagePullSecrets).toEqual([{ name: 'tenant-registry' }]);
+      expect(apiPod).not.toHaveProperty('imagePullSecrets');
+    });
+
     it('tells the GPU runtime "no device" only in containers that bought no GPU', () => {
       // A CUDA base image sets NVIDIA_VISIBLE_DEVICES=all itself; the pod's value overrides it.
       expect(worker?.spec?.template.spec?.containers[0]?.env).toContainEqual({

@@ -35,3 +35,8 @@ export const computeLeaseName = leaseNamespaceName;
 export function tenantLabelValue(address: string): string {
   return address.toLowerCase();
 }
+
+/** The Secret in a lease namespace holding the tenant's secret values (written by the gateway). */
+export const tenantSecretName = 'tenant-secrets';
+/** The Secret in a lease namespace holding the tenant's registry credentials (dockerconfigjson). */
+export const tenantRegistrySecretName = 'tenant-registry';

@@ -27,6 +27,8 @@ export function validateManifest(value: unknown, basePath = ''): ValidateManifes
     ...sharedMemoryIssues(result.value, basePath),
     ...portNameIssues(result.value, basePath),
     ...gpuRuntimeEnvIssues(result.value, basePath),
+    ...envSourceIssues(result.value, basePath),
+    ...httpPortIssues(result.value, basePath),
     ...podCountIssues(result.value, basePath),
   ];
   return issues.length > 0 ? { ok: false, issues } : { ok: true, manifest: result.value };
@@ -103,6 +105,38 @@ function gpuRuntimeEnvIssues(manifest: WorkloadManifest, basePath: string): Vali
         ? [{ path: joinPath(basePath, `services[${s}].env[${e}].name`), message: reason }]
         : [];
     }),
+  );
+}
+
+/** An environment variable is a public value or a secret by name, never both or neither. */
+function envSourceIssues(manifest: WorkloadManifest, basePath: string): ValidationIssue[] {
+  return manifest.services.flatMap((service, s) =>
+    service.env.flatMap((env, e) =>
+      (env.value === undefined) === (env.secret === undefined)
+        ? [
+            {
+              path: joinPath(basePath, `services[${s}].env[${e}]`),
+              message: 'an environment variable has exactly one of value and secret',
+            },
+          ]
+        : [],
+    ),
+  );
+}
+
+/** Only an exposed TCP port can be published as HTTP through an Ingress. */
+function httpPortIssues(manifest: WorkloadManifest, basePath: string): ValidationIssue[] {
+  return manifest.services.flatMap((service, s) =>
+    service.ports.flatMap((port, p) =>
+      port.http && !(port.expose && port.protocol === 'TCP')
+        ? [
+            {
+              path: joinPath(basePath, `services[${s}].ports[${p}].http`),
+              message: 'http is for exposed TCP ports',
+            },
+          ]
+        : [],
+    ),
   );
 }
 

@@ -297,6 +297,32 @@ const leaseMutations: readonly [string, string, Mutation, { tooLarge?: boolean }
     'spec.manifest.services[0].command[0]',
     (m) => (service(m).command = ['x'.repeat(5000)]),
   ],
+  // Secrets by name (delivered through the gateway) and HTTP ports.
+  [
+    'an environment variable with both a value and a secret',
+    'spec.manifest.services[0].env[0]',
+    (m) => (service(m).env = [{ name: 'TOKEN', value: 'x', secret: 'hf-token' }]),
+  ],
+  [
+    'an environment variable with neither a value nor a secret',
+    'spec.manifest.services[0].env[0]',
+    (m) => (service(m).env = [{ name: 'TOKEN' }]),
+  ],
+  [
+    'a secret name with a slash',
+    'spec.manifest.services[0].env[0].secret',
+    (m) => (service(m).env = [{ name: 'TOKEN', secret: '../wallet' }]),
+  ],
+  [
+    'an HTTP port that is not exposed',
+    'spec.manifest.services[0].ports[0].http',
+    (m) => (service(m).ports = [{ port: 8000, http: true }]),
+  ],
+  [
+    'an HTTP port over UDP',
+    'spec.manifest.services[0].ports[0].http',
+    (m) => (service(m).ports = [{ port: 8000, protocol: 'UDP', expose: true, http: true }]),
+  ],
   // GPUs a lease did not buy: variables the GPU runtime reads, and a lease that buys none.
   [
     'NVIDIA_VISIBLE_DEVICES=all',
