@@ -8,6 +8,8 @@
 // - reorg-shallow / reorg-deep: anvil_reorg right after an operator transaction was mined,
 //   dropping the blocks from that transaction's on (and every transaction in them), either within
 //   the Provider's confirmations (the follower never read them) or deeper (it had);
+// - reorg-close: as reorg-deep, after the operator's close of an exhausted lease, which the lease
+//   sync has acted on (the workload torn down): the new fork has the lease active again;
 // - settlement-kill: the leader killed in the middle of a settlement round, while its withdraw
 //   transaction is pending (automine off until the kill; the transaction is mined after).
 import { execFile } from 'node:child_process';
@@ -35,6 +37,7 @@ export const faultKinds = [
   'rpc',
   'reorg-shallow',
   'reorg-deep',
+  'reorg-close',
   'settlement-kill',
 ] as const;
 export type FaultKind = (typeof faultKinds)[number];
@@ -83,6 +86,8 @@ export async function inject(kind: FaultKind, context: FaultContext): Promise<Fa
       return reorg(context, 'shallow');
     case 'reorg-deep':
       return reorg(context, 'deep');
+    case 'reorg-close':
+      return reorg(context, 'deep', 'close');
     case 'settlement-kill':
       return settlementKill(context);
   }
@@ -292,12 +297,19 @@ async function followerBlock(replicas: Replicas): Promise<number> {
   return counterTotal(text, 'supercloud_follower_checkpoint_block');
 }
 
-async function reorg(context: FaultContext, depthKind: 'shallow' | 'deep'): Promise<FaultOutcome> {
+/** A reorg after the next operator transaction mined (of `method` only, when given). */
+async function reorg(
+  context: FaultContext,
+  depthKind: 'shallow' | 'deep',
+  method?: string,
+): Promise<FaultOutcome> {
   const { chain, producer, confirmations, random, replicas, begin } = context;
-  const deadline = Date.now() + 120_000;
+  // An operator's close waits for a lease to run out of escrow: give it longer.
+  const allowedMs = method ? 600_000 : 120_000;
+  const deadline = Date.now() + allowedMs;
   while (Date.now() < deadline) {
     const mined = await nextMinedTransaction(replicas, 30_000);
-    if (!mined) continue;
+    if (!mined || (method && mined.method !== method)) continue;
     if (depthKind === 'deep') {
       // Deeper than the confirmations: the follower has read the transaction's block.
       const delivered = await waitFor(
@@ -329,7 +341,9 @@ async function reorg(context: FaultContext, depthKind: 'shallow' | 'deep'): Prom
     });
     if (done) return { detail: done, endedAt: Date.now() };
   }
-  throw new Error(`no operator transaction to reorganize away (${depthKind}) within 120 s`);
+  throw new Error(
+    `no operator ${method ?? 'any'} transaction to reorganize away (${depthKind}) within ${allowedMs / 1000} s`,
+  );
 }
 
 async function transactionsIn(chain: TestChain, from: number, to: number): Promise<number> {
