@@ -31,6 +31,14 @@ export const labels = {
 export const annotations = {
   /** The full lease id on the lease namespace (label values stop at 63 characters). */
   leaseId: `${apiGroup}/lease-id`,
+  /**
+   * On the lease namespace, set by the gateway: the names of the tenant's secrets delivered into
+   * the tenant-secrets Secret (comma-separated), so the operator knows what a workload still
+   * waits for without reading any Secret.
+   */
+  tenantSecrets: `${apiGroup}/tenant-secrets`,
+  /** On the lease namespace, set by the gateway: "true" once registry credentials are delivered. */
+  tenantRegistry: `${apiGroup}/tenant-registry`,
 } as const;
 
 /** Value of `app.kubernetes.io/managed-by` on every object the operator creates. */

@@ -32,6 +32,7 @@ import {
   renderToppedUp,
 } from './render.js';
 import { connectTenant, type ConnectedTenant } from './tenant.js';
+import { workloadCommands } from './workload-commands.js';
 
 interface GlobalFlags extends ConnectionFlags {
   readonly json?: boolean;
@@ -311,7 +312,7 @@ function manifestCommands(): Command {
 }
 
 function program(): Command {
-  return new Command('supercloud')
+  const cli = new Command('supercloud')
     .description('supercloud tenant CLI: buy GPU time on the marketplace')
     .option('--rpc-url <url>', `chain JSON-RPC URL (${envNames.rpcUrl})`)
     .option('--marketplace <address>', `Marketplace contract (${envNames.marketplace})`)
@@ -327,10 +328,20 @@ function program(): Command {
       `a local stack's .stack/stack.json (${envNames.stack}); ./.stack/stack.json is used when there is no config file`,
     )
     .option('--json', 'print one JSON object on stdout (amounts as decimal strings)')
+    .option(
+      '--gateway <url>',
+      "the provider gateway's URL, instead of the one the provider registered on chain",
+    )
     .addCommand(orderCommands())
     .addCommand(leaseCommands())
     .addCommand(accountCommand())
     .addCommand(manifestCommands());
+  for (const command of workloadCommands({
+    withTenant: (command, body) => withTenant(command, true, body),
+  })) {
+    cli.addCommand(command);
+  }
+  return cli;
 }
 
 program()

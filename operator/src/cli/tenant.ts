@@ -520,6 +520,9 @@ const rpcTimeoutMs = 30_000;
 export interface ConnectedTenant {
   readonly client: TenantClient;
   readonly provider: Provider;
+  /** The tenant key, when the settings have one. */
+  readonly signer?: Signer;
+  readonly marketplace: string;
   readonly chainId: number;
   readonly rpcUrl: string;
   destroy(): void;
@@ -567,6 +570,8 @@ export async function connectTenant(
   return {
     client,
     provider,
+    ...(signer ? { signer } : {}),
+    marketplace: settings.marketplace,
     chainId,
     rpcUrl: settings.rpcUrl,
     destroy: () => provider.destroy(),

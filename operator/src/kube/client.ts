@@ -361,6 +361,24 @@ export class KubeClient {
     });
   }
 
+  /**
+   * GETs a streamed subresource (a pod's log with follow) on a watch connection; the caller
+   * reads the body and destroys it when done. An error status throws KubeApiError.
+   */
+  async stream(
+    path: string,
+    query: Record<string, string | undefined>,
+    signal?: AbortSignal,
+  ): Promise<IncomingMessage> {
+    const response = await this.send('GET', path, query, undefined, { watch: true, signal });
+    const code = response.statusCode ?? 0;
+    if (code < 200 || code >= 300) {
+      const status = parseStatus(await readBody(response).catch(() => ''));
+      throw new KubeApiError('GET', path, code, status);
+    }
+    return response;
+  }
+
   /** Closes every pooled connection (call on shutdown so no socket is left open). */
   close(): void {
     this.requestAgent?.destroy();
