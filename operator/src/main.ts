@@ -28,6 +28,7 @@ async function run(flags: RunFlags): Promise<void> {
   addControllers(manager, {
     verification: options.leaseVerification,
     ingressNamespace: options.ingressNamespace,
+    ...(options.ingress ? { ingress: options.ingress } : {}),
     workers: options.leaseWorkers,
     ...(options.leaseSelector ? { leaseSelector: options.leaseSelector } : {}),
     chainTimings: {
@@ -88,6 +89,18 @@ function program(): Command {
       '--ingress-namespace <ns>',
       'namespace allowed to reach exposed ports when no Provider object sets one',
       runDefaults.ingressNamespace,
+    )
+    .option(
+      '--ingress-domain <domain>',
+      "publish leases' HTTP ports at https://<lease>-<service>.<domain> through an Ingress (none without)",
+    )
+    .option(
+      '--ingress-class <name>',
+      "IngressClass of the leases' Ingresses (default: the cluster's default class)",
+    )
+    .option(
+      '--ingress-cluster-issuer <name>',
+      "cert-manager ClusterIssuer of each lease host's certificate (default: the ingress controller's default certificate)",
     )
     .option(
       '--lease-selector <selector>',

@@ -199,6 +199,13 @@ export const LeaseEndpoint = Type.Object(
       description:
         'Address to reach it: the Service DNS name, or the load balancer address when there is one.',
     }),
+    url: Type.Optional(
+      Type.String({
+        maxLength: 264,
+        description:
+          "URL of an HTTP port published through the provider's Ingress: https://lease-<id>-<service>.<ingress domain> (`-<port>` after the service for its further HTTP ports; http:// when the Ingress has no TLS for the host).",
+      }),
+    ),
   },
   { additionalProperties: false, description: 'An exposed port of the workload.' },
 );

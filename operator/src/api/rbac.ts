@@ -70,7 +70,11 @@ export const operatorRules: readonly OperatorRule[] = [
     verbs: leaseChildVerbs,
   },
   { apiGroups: ['apps'], resources: ['deployments'], verbs: leaseChildVerbs },
-  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: leaseChildVerbs },
+  {
+    apiGroups: ['networking.k8s.io'],
+    resources: ['networkpolicies', 'ingresses'],
+    verbs: leaseChildVerbs,
+  },
   {
     comment: ['Events on leases and pools (a repeated Event is patched with its series count).'],
     apiGroups: ['events.k8s.io'],

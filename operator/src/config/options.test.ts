@@ -22,6 +22,21 @@ describe('parseRunFlags', () => {
     expect(() => parseRunFlags({ kubeconfig: '/k', chainPollMs: '0' })).toThrow(/chain-poll-ms/);
   });
 
+  it('publishes HTTP ports only with an ingress domain, with the class and issuer given', () => {
+    expect(parseRunFlags({ kubeconfig: '/k' }).ingress).toBeUndefined();
+    expect(parseRunFlags({ kubeconfig: '/k', ingressDomain: 'gpu.example.com' }).ingress).toEqual({
+      domain: 'gpu.example.com',
+    });
+    expect(
+      parseRunFlags({
+        kubeconfig: '/k',
+        ingressDomain: 'gpu.example.com',
+        ingressClass: 'nginx',
+        ingressClusterIssuer: 'letsencrypt-dns',
+      }).ingress,
+    ).toEqual({ domain: 'gpu.example.com', className: 'nginx', clusterIssuer: 'letsencrypt-dns' });
+  });
+
   it('uses the pod service account without a kubeconfig in a pod, else what kubectl uses', () => {
     expect(parseRunFlags({}, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }).kubeConfig).toEqual({
       inCluster: true,
@@ -70,6 +85,16 @@ describe('parseRunFlags', () => {
       {},
       '--leader-election-namespace:',
     ],
+    [{ ingressDomain: 'GPU.example.com' }, {}, '--ingress-domain: "GPU.example.com" is not'],
+    [
+      { ingressDomain: `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.com` },
+      {},
+      '--ingress-domain:',
+    ],
+    [{ ingressDomain: '*.example.com' }, {}, '--ingress-domain:'],
+    [{ ingressClass: 'nginx' }, {}, '--ingress-class: needs --ingress-domain'],
+    [{ ingressClusterIssuer: 'le' }, {}, '--ingress-cluster-issuer: needs --ingress-domain'],
+    [{ ingressDomain: 'example.com', ingressClass: 'Nginx' }, {}, '--ingress-class:'],
     [{ leaseSelector: 'a b' }, {}, '--lease-selector: label selector "a b"'],
     [{ leaseWorkers: '0' }, {}, '--lease-workers: "0" is not a whole number from 1 to 64'],
     [{ leaseWorkers: '2.5' }, {}, '--lease-workers:'],

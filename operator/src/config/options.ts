@@ -5,6 +5,7 @@ import type { Impersonation } from '../kube/client.js';
 import type { KubeConfigSource } from '../kube/kubeconfig.js';
 import { parseLogLevel, type LogLevel } from '../logging/logger.js';
 import { parseListenAddress } from '../metrics/server.js';
+import type { IngressSettings } from '../workloads/ingress.js';
 import { parseLabelSelector, type LabelSelector } from './label-selector.js';
 
 /** `supercloud-operator run` flags, as strings and booleans straight from the command line. */
@@ -19,6 +20,9 @@ export interface RunFlags {
   readonly healthAddress?: string;
   readonly logLevel?: string;
   readonly ingressNamespace?: string;
+  readonly ingressDomain?: string;
+  readonly ingressClass?: string;
+  readonly ingressClusterIssuer?: string;
   readonly leaseSelector?: string;
   readonly leaseWorkers?: string;
   readonly gracefulShutdownSeconds?: string;
@@ -37,6 +41,8 @@ export interface OperatorOptions {
   readonly logLevel: LogLevel;
   /** Ingress namespace of lease NetworkPolicies when no Provider object sets one. */
   readonly ingressNamespace: string;
+  /** How leases' HTTP ports are published (an Ingress per lease); absent: no Ingress. */
+  readonly ingress?: IngressSettings;
   /** Only ComputeLeases and Providers with matching labels are reconciled (sharding, tests). */
   readonly leaseSelector?: LabelSelector;
   /** Concurrent ComputeLease reconciles. */
@@ -79,6 +85,10 @@ export class OptionsError extends Error {
 }
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Longest ingress domain: a host's first label (63) and its dot must fit in 253 characters. */
+const maxIngressDomainLength = 253 - 64;
 
 function checked<T>(flag: string, parse: () => T): T {
   try {
@@ -93,6 +103,39 @@ function namespaceFlag(flag: string, value: string): string {
     throw new OptionsError(flag, `"${value}" is not a namespace name (a DNS label)`);
   }
   return value;
+}
+
+function subdomainFlag(flag: string, value: string, maxLength: number): string {
+  if (value.length > maxLength || !dnsSubdomain.test(value)) {
+    throw new OptionsError(
+      flag,
+      `"${value}" is not a DNS name of at most ${maxLength} characters (lower-case labels joined by dots)`,
+    );
+  }
+  return value;
+}
+
+/** `--ingress-domain` and what goes with it; class and issuer need a domain. */
+function ingressSettings(flags: RunFlags): IngressSettings | undefined {
+  const { ingressDomain, ingressClass, ingressClusterIssuer } = flags;
+  if (ingressDomain === undefined) {
+    if (ingressClass !== undefined) {
+      throw new OptionsError('ingress-class', 'needs --ingress-domain');
+    }
+    if (ingressClusterIssuer !== undefined) {
+      throw new OptionsError('ingress-cluster-issuer', 'needs --ingress-domain');
+    }
+    return undefined;
+  }
+  return {
+    domain: subdomainFlag('ingress-domain', ingressDomain, maxIngressDomainLength),
+    ...(ingressClass !== undefined
+      ? { className: subdomainFlag('ingress-class', ingressClass, 253) }
+      : {}),
+    ...(ingressClusterIssuer !== undefined
+      ? { clusterIssuer: subdomainFlag('ingress-cluster-issuer', ingressClusterIssuer, 253) }
+      : {}),
+  };
 }
 
 function positiveInteger(flag: string, value: string, max: number): number {
@@ -130,6 +173,7 @@ export function parseRunFlags(
   }
   const healthAddress = flags.healthAddress ?? runDefaults.healthAddress;
   checked('health-address', () => parseListenAddress(healthAddress));
+  const ingress = ingressSettings(flags);
   const leaseSelector =
     flags.leaseSelector === undefined
       ? undefined
@@ -152,6 +196,7 @@ export function parseRunFlags(
       'ingress-namespace',
       flags.ingressNamespace ?? runDefaults.ingressNamespace,
     ),
+    ...(ingress ? { ingress } : {}),
     ...(leaseSelector ? { leaseSelector } : {}),
     leaseWorkers: positiveInteger(
       'lease-workers',

@@ -5,8 +5,8 @@ import { authenticate, NonceBook, type AuthInput, type LeaseChain } from './auth
 import { GatewayError } from './errors.js';
 import { signGatewayRequest, signatureHeaders } from './request-signature.js';
 
-const tenant = Wallet.createRandom();
-const stranger = Wallet.createRandom();
+const tenant = new Wallet(Wallet.createRandom().privateKey);
+const stranger = new Wallet(Wallet.createRandom().privateKey);
 const chain: LeaseChain = {
   chainId: 31337,
   marketplace: '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0',

@@ -1,6 +1,7 @@
 import type {
   V1ConfigMap,
   V1Deployment,
+  V1Ingress,
   V1LimitRange,
   V1Namespace,
   V1ObjectMeta,
@@ -111,6 +112,12 @@ export const NetworkPolicyKind = resourceKind<Wire<V1NetworkPolicy>>(
   'networking.k8s.io/v1',
   'NetworkPolicy',
   'networkpolicies',
+  true,
+);
+export const IngressKind = resourceKind<Wire<V1Ingress>>(
+  'networking.k8s.io/v1',
+  'Ingress',
+  'ingresses',
   true,
 );
 export const LeaseKind = resourceKind<Wire<V1Lease>>(

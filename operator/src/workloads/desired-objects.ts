@@ -2,6 +2,7 @@
 // with server-side apply and compares it with what exists.
 import type {
   V1Deployment,
+  V1Ingress,
   V1Namespace,
   V1ResourceQuota,
   V1Service,
@@ -13,6 +14,7 @@ import { TenantIsolation } from '../api/provider.js';
 import { withDefaults } from '../api/validate.js';
 import type { KubeObject, Wire } from '../kube/objects.js';
 import { serviceDeployment } from './deployment.js';
+import { leaseIngress, type IngressSettings } from './ingress.js';
 import {
   leaseEgressPolicy,
   leaseIngressPolicy,
@@ -27,6 +29,8 @@ import { serviceService } from './service.js';
 export interface DesiredObjectsOptions {
   /** The Provider's tenant-isolation policy (defaults fill what it leaves out). */
   readonly isolation?: Partial<TenantIsolation>;
+  /** How the provider publishes HTTP ports; absent: no Ingress, HTTP ports are plain TCP ports. */
+  readonly ingress?: IngressSettings;
 }
 
 export interface DesiredObjects {
@@ -37,11 +41,14 @@ export interface DesiredObjects {
   readonly networkPolicies: readonly WireNetworkPolicy[];
   readonly deployments: readonly Wire<V1Deployment>[];
   readonly services: readonly Wire<V1Service>[];
+  /** The HTTP ports' hosts, when the provider has an ingress domain and the manifest HTTP ports. */
+  readonly ingress?: Wire<V1Ingress>;
 }
 
 /**
- * The objects of a lease: namespace, isolation objects, and a Deployment and (with ports) a
- * Service per manifest service. Call it only with a lease that passed `verifyLease`.
+ * The objects of a lease: namespace, isolation objects, a Deployment and (with ports) a Service
+ * per manifest service, and an Ingress for its HTTP ports. Call it only with a lease that passed
+ * `verifyLease`.
  *
  * @example
  * const desired = desiredObjects(lease, pool, { isolation: provider.spec.tenantIsolation });
@@ -59,19 +66,29 @@ export function desiredObjects(
   };
   const manifest = defaultedLease.spec.manifest;
   const isolation = withDefaults(TenantIsolation, options.isolation ?? {}) as TenantIsolation;
+  const { ingress: settings } = options;
+  const ingress = leaseIngress(defaultedLease, manifest, settings);
   return {
     namespace: leaseNamespace(defaultedLease),
     serviceAccount: workloadServiceAccount(defaultedLease),
-    resourceQuota: leaseResourceQuota(defaultedLease, manifest, pool.spec.extendedResourceName),
+    resourceQuota: leaseResourceQuota(
+      defaultedLease,
+      manifest,
+      pool.spec.extendedResourceName,
+      settings,
+    ),
     limitRange: leaseLimitRange(defaultedLease),
     networkPolicies: [
-      leaseIngressPolicy(defaultedLease, manifest, isolation),
+      leaseIngressPolicy(defaultedLease, manifest, isolation, settings),
       leaseEgressPolicy(defaultedLease, isolation),
     ],
     deployments: manifest.services.map((service) =>
       serviceDeployment(defaultedLease, pool, service),
     ),
-    services: manifest.services.flatMap((service) => serviceService(defaultedLease, service) ?? []),
+    services: manifest.services.flatMap(
+      (service) => serviceService(defaultedLease, service, settings) ?? [],
+    ),
+    ...(ingress ? { ingress } : {}),
   };
 }
 
@@ -87,6 +104,7 @@ export function applyOrder(desired: DesiredObjects): KubeObject[] {
     ...desired.networkPolicies,
     desired.serviceAccount,
     ...desired.services,
+    ...(desired.ingress ? [desired.ingress] : []),
     ...desired.deployments,
   ] as KubeObject[];
 }

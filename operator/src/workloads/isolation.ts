@@ -11,7 +11,8 @@ import type { ComputeLease } from '../api/computelease.js';
 import type { Wire } from '../kube/objects.js';
 import { annotations, labels } from '../api/constants.js';
 import type { TenantIsolation } from '../api/provider.js';
-import type { WorkloadManifest } from '../api/workload-manifest.js';
+import type { WorkloadManifest, WorkloadService } from '../api/workload-manifest.js';
+import type { IngressSettings } from './ingress.js';
 import { leaseNamespaceName } from './names.js';
 import {
   childMetadata,
@@ -22,6 +23,7 @@ import {
   type WireLimitRange,
   type WireNetworkPolicy,
 } from './objects.js';
+import { publishedByService } from './service.js';
 import { manifestTotals } from './totals.js';
 
 /** Label every namespace carries with its own name (set by the API server). */
@@ -63,10 +65,11 @@ export function leaseResourceQuota(
   lease: ComputeLease,
   manifest: WorkloadManifest,
   gpuResourceName: string,
+  ingressSettings: IngressSettings | undefined,
 ): Wire<V1ResourceQuota> {
   const { resources, ingress } = lease.spec;
-  // Only Services with an exposed port take the lease's service type (see service.ts).
-  const publicServices = manifest.services.filter((s) => s.ports.some((port) => port.expose));
+  // Only the Services that take the lease's service type count (see service.ts).
+  const publicServices = manifest.services.filter((s) => publishedByService(s, ingressSettings));
   const publicPorts = publicServices.reduce((sum, s) => sum + s.ports.length, 0);
   const cpu = quantity.cpu(resources.cpuMillis);
   const memory = quantity.mebibytes(resources.memoryMiB);
@@ -136,17 +139,24 @@ export function leaseLimitRange(lease: ComputeLease): WireLimitRange {
 }
 
 /**
- * Ingress: everything from the lease's own namespace; exposed ports from the provider's
- * ingress namespace, and from anywhere when the lease asked for a LoadBalancer or NodePort.
+ * Ingress: everything from the lease's own namespace; exposed ports from the provider's ingress
+ * namespace (its ingress controller reaches the HTTP ports' pods there), and from anywhere too
+ * when their Service is a LoadBalancer or NodePort.
  */
 export function leaseIngressPolicy(
   lease: ComputeLease,
   manifest: WorkloadManifest,
   isolation: TenantIsolation,
+  ingressSettings: IngressSettings | undefined,
 ): WireNetworkPolicy {
-  const exposed: V1NetworkPolicyPort[] = manifest.services.flatMap((service) =>
-    service.ports.filter((p) => p.expose).map((p) => ({ port: p.port, protocol: p.protocol })),
-  );
+  const exposedPorts = (services: readonly WorkloadService[]): V1NetworkPolicyPort[] =>
+    services.flatMap((service) =>
+      service.ports.filter((p) => p.expose).map((p) => ({ port: p.port, protocol: p.protocol })),
+    );
+  const reachableFromAnywhere = (service: WorkloadService) =>
+    lease.spec.ingress.serviceType !== 'ClusterIP' && publishedByService(service, ingressSettings);
+  const internal = exposedPorts(manifest.services.filter((s) => !reachableFromAnywhere(s)));
+  const published = exposedPorts(manifest.services.filter(reachableFromAnywhere));
   const fromIngressNamespace: V1NetworkPolicyPeer = {
     namespaceSelector: { matchLabels: { [namespaceNameLabel]: isolation.ingressNamespace } },
   };
@@ -154,10 +164,6 @@ export function leaseIngressPolicy(
     { ipBlock: { cidr: '0.0.0.0/0' } },
     { ipBlock: { cidr: '::/0' } },
   ];
-  const exposedFrom =
-    lease.spec.ingress.serviceType === 'ClusterIP'
-      ? [fromIngressNamespace]
-      : [fromIngressNamespace, ...fromAnywhere];
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -167,7 +173,10 @@ export function leaseIngressPolicy(
       policyTypes: ['Ingress'],
       ingress: [
         { from: [{ podSelector: {} }] },
-        ...(exposed.length > 0 ? [{ from: exposedFrom, ports: exposed }] : []),
+        ...(internal.length > 0 ? [{ from: [fromIngressNamespace], ports: internal }] : []),
+        ...(published.length > 0
+          ? [{ from: [fromIngressNamespace, ...fromAnywhere], ports: published }]
+          : []),
       ],
     },
   };

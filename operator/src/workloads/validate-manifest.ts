@@ -6,6 +6,7 @@ import {
   WorkloadManifest,
 } from '../api/workload-manifest.js';
 import { joinPath, validate, type ValidationIssue } from '../api/validate.js';
+import { httpPorts } from './http-hosts.js';
 import { forbiddenFieldReasons, gpuRuntimeEnvReason } from './security.js';
 import { manifestTotals } from './totals.js';
 
@@ -29,6 +30,7 @@ export function validateManifest(value: unknown, basePath = ''): ValidateManifes
     ...gpuRuntimeEnvIssues(result.value, basePath),
     ...envSourceIssues(result.value, basePath),
     ...httpPortIssues(result.value, basePath),
+    ...httpHostIssues(result.value, basePath),
     ...podCountIssues(result.value, basePath),
   ];
   return issues.length > 0 ? { ok: false, issues } : { ok: true, manifest: result.value };
@@ -138,6 +140,29 @@ function httpPortIssues(manifest: WorkloadManifest, basePath: string): Validatio
         : [],
     ),
   );
+}
+
+/**
+ * Two HTTP ports may not get one host name: a further HTTP port of service `api` (`api-8080`)
+ * and the first one of a service named `api-8080`.
+ */
+function httpHostIssues(manifest: WorkloadManifest, basePath: string): ValidationIssue[] {
+  const taken = new Map<string, string>();
+  return httpPorts(manifest).flatMap(({ service, port, name }) => {
+    const first = taken.get(name);
+    if (first === undefined) {
+      taken.set(name, `service ${service} port ${port}`);
+      return [];
+    }
+    const s = manifest.services.findIndex((candidate) => candidate.name === service);
+    const p = manifest.services[s]?.ports.findIndex((c) => c.port === port && c.http === true);
+    return [
+      {
+        path: joinPath(basePath, `services[${s}].ports[${p}].http`),
+        message: `gets the host name lease-<id>-${name}, as ${first} does; rename a service`,
+      },
+    ];
+  });
 }
 
 /** The most pods a manifest using `gpus` GPUs in all may run. */

@@ -4,6 +4,7 @@ import type { ComputeLease } from '../../api/computelease.js';
 import type { InformerCache } from '../../kube/informer-cache.js';
 import {
   DeploymentKind,
+  IngressKind,
   LimitRangeKind,
   NamespaceKind,
   NetworkPolicyKind,
@@ -23,6 +24,7 @@ export const leaseChildKinds = {
   NetworkPolicy: NetworkPolicyKind,
   ServiceAccount: ServiceAccountKind,
   Service: ServiceKind,
+  Ingress: IngressKind,
   Deployment: DeploymentKind,
 } as const satisfies Record<string, ResourceKind>;
 

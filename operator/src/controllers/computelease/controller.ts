@@ -13,12 +13,15 @@ import { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../../api/kinds
 import { onGenerationChange } from '../watch-filters.js';
 import { leaseChildKinds } from './children.js';
 import { computeLeaseReconciler } from './reconciler.js';
+import type { IngressSettings } from '../../workloads/ingress.js';
 import type { Verifier } from './verifier.js';
 
 export interface ComputeLeaseControllerOptions {
   readonly verifier: Verifier;
   /** Ingress namespace of the NetworkPolicies when no Provider object sets the isolation policy. */
   readonly ingressNamespace: string;
+  /** How HTTP ports are published (an Ingress per lease); absent: no Ingress. */
+  readonly ingress?: IngressSettings;
   /** Only leases whose labels match are reconciled. */
   readonly leaseSelector?: LabelSelector;
   /** Concurrent reconciles (never two for one lease). */

@@ -9,6 +9,7 @@ import { EventRecorder, type EventObject } from '../../kube/events.js';
 import { InformerCache } from '../../kube/informer-cache.js';
 import {
   DeploymentKind,
+  IngressKind,
   NamespaceKind,
   NodeKind,
   PodKind,
@@ -19,6 +20,7 @@ import {
 import { FakeClock } from '../../kube/testing/fake-clock.js';
 import { FakeKubeClient, type FakeRequest } from '../../kube/testing/fake-client.js';
 import { silentLogger } from '../../logging/logger.js';
+import type { IngressSettings } from '../../workloads/ingress.js';
 import { corpusPool, validLease } from '../../workloads/testing/corpus.js';
 import { defaultWorkloadPolicy, verifyLease } from '../../workloads/verify.js';
 import { addIndexes } from '../indexes.js';
@@ -53,7 +55,7 @@ function gpuNode(name: string, gpus: number): KubeObject {
   } as KubeObject;
 }
 
-async function harness(answer: Verification | Undecided = verified) {
+async function harness(answer: Verification | Undecided = verified, ingress?: IngressSettings) {
   const clock = new FakeClock(Date.parse('2025-06-01T12:00:00Z'));
   const api = new FakeKubeClient({ clock });
   const cache = new InformerCache(api.client, { clock, listerWatcher: api.listerWatcher });
@@ -94,6 +96,7 @@ async function harness(answer: Verification | Undecided = verified) {
   const reconcileLease = computeLeaseReconciler({
     verifier,
     ingressNamespace: 'supercloud-system',
+    ingress,
     now: () => new Date(clock.now()),
   });
 
@@ -392,6 +395,51 @@ describe('computeLeaseReconciler', () => {
         readyReplicas: 1,
         endpoints: [{ service: 'app', port: 8000, host: `app.${namespace}.svc` }],
       });
+    });
+  });
+
+  describe('a verified lease with an HTTP port, on a provider with an ingress domain', () => {
+    const domain = { domain: 'gpu.example.com' };
+    /** Marks the corpus lease's exposed port 8000 as HTTP (or back). */
+    const setHttp = (lease: ComputeLease, http: boolean) => {
+      const [app] = lease.spec.manifest.services;
+      app!.ports = [{ port: 8000, protocol: 'TCP', expose: true, ...(http ? { http } : {}) }];
+    };
+
+    it('applies the Ingress with the Services and lists its URL in the endpoints', async () => {
+      h = await harness(verified, domain);
+      h.api.seed(GpuNodePoolKind, corpusPool);
+      h.api.seed(NodeKind, gpuNode('h100-0', 8));
+      h.seedLease((lease) => setHttp(lease, true));
+      expect(applied(await h.reconcile())).toContain('Ingress/http');
+      expect(h.api.stored(IngressKind, `${namespace}/http`)?.spec?.rules?.[0]?.host).toBe(
+        `${namespace}-app.gpu.example.com`,
+      );
+      expect(h.status()?.endpoints).toEqual([
+        {
+          service: 'app',
+          port: 8000,
+          protocol: 'TCP',
+          host: `app.${namespace}.svc`,
+          url: `https://${namespace}-app.gpu.example.com`,
+        },
+      ]);
+      expect(applied(await h.reconcile())).not.toContain('Ingress/http');
+    });
+
+    it('deletes the Ingress once the manifest has no HTTP port any more', async () => {
+      h = await harness(verified, domain);
+      h.api.seed(GpuNodePoolKind, corpusPool);
+      h.api.seed(NodeKind, gpuNode('h100-0', 8));
+      h.seedLease((lease) => setHttp(lease, true));
+      await h.reconcile();
+      h.api.update(ComputeLeaseKind, leaseName, (lease) => setHttp(lease, false));
+      const requests = await h.reconcile();
+      expect(objectWrites(requests).filter((r) => r.method === 'DELETE')).toEqual([
+        expect.objectContaining({ kind: 'Ingress', name: 'http' }),
+      ]);
+      expect(h.api.stored(IngressKind, `${namespace}/http`)).toBeUndefined();
+      expect(h.status()?.endpoints?.[0]).not.toHaveProperty('url');
     });
   });
 

@@ -13,6 +13,7 @@ import { KubeApiError, TerminalError, isNotFound } from '../../kube/errors.js';
 import type { InformerCache } from '../../kube/informer-cache.js';
 import {
   DeploymentKind,
+  IngressKind,
   NamespaceKind,
   ResourceQuotaKind,
   ServiceKind,
@@ -25,6 +26,7 @@ import {
   desiredObjects,
   type DesiredObjects,
 } from '../../workloads/desired-objects.js';
+import type { IngressSettings } from '../../workloads/ingress.js';
 import { leaseNamespaceName } from '../../workloads/names.js';
 import { manifestTotals } from '../../workloads/totals.js';
 import type { WorkloadPolicy } from '../../workloads/verify.js';
@@ -53,6 +55,8 @@ export interface ComputeLeaseReconcilerOptions {
   readonly verifier: Verifier;
   /** Ingress namespace of the NetworkPolicies when no Provider object sets the isolation policy. */
   readonly ingressNamespace: string;
+  /** How HTTP ports are published; absent: no Ingress. */
+  readonly ingress?: IngressSettings;
   /** Only leases whose labels match are reconciled. */
   readonly leaseSelector?: LabelSelector;
   readonly now?: () => Date;
@@ -120,6 +124,7 @@ export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): 
         await deploy(scope, scope.pool, scope.verification.manifest, context, outcome, {
           admitted,
           isolation,
+          ingress: options.ingress,
         });
       }
     } catch (error) {
@@ -196,6 +201,7 @@ async function tearDown(
 interface DeployDependencies {
   readonly admitted: Map<string, AdmittedLease>;
   readonly isolation: Partial<TenantIsolation>;
+  readonly ingress?: IngressSettings;
 }
 
 /**
@@ -208,7 +214,7 @@ async function deploy(
   manifest: WorkloadManifest,
   context: ReconcileContext,
   outcome: Outcome,
-  { admitted, isolation }: DeployDependencies,
+  { admitted, isolation, ingress }: DeployDependencies,
 ): Promise<void> {
   const { lease, namespace } = scope;
   const { cache } = context;
@@ -217,7 +223,7 @@ async function deploy(
     // Deleted by hand: it is re-created once it is gone (its deletion wakes the lease).
     return;
   }
-  const desired = desiredObjects(lease, pool, { isolation });
+  const desired = desiredObjects(lease, pool, { isolation, ingress });
   const deployed = ownedChildren(cache, DeploymentKind, namespace, lease).length > 0;
   if (!deployed && !admitted.has(name)) {
     const reason = waitForCapacityReason(manifest, {
@@ -237,8 +243,8 @@ async function deploy(
 
   const quotaEnforced = isQuotaEnforced(cache, desired);
   // Walls before workloads: the namespace, then quota, limits, policies and identity, then
-  // Services, and the Deployments only once the quota controller enforces the quota (pods
-  // created earlier would be refused by quota admission and retried with backoff).
+  // Services and the Ingress, and the Deployments only once the quota controller enforces the
+  // quota (pods created earlier would be refused by quota admission and retried with backoff).
   const tiers: KubeObject[][] = [
     [desired.namespace],
     applyOrder(desired).filter((o) => o.kind !== 'Namespace' && o.kind !== 'Deployment'),
@@ -336,6 +342,7 @@ async function writeStatus(
     namespace: outcome.namespace,
     deployments: ownedChildren(cache, DeploymentKind, namespace, lease),
     services: ownedChildren(cache, ServiceKind, namespace, lease),
+    ingresses: ownedChildren(cache, IngressKind, namespace, lease),
   };
   let status = computeLeaseStatus(lease, observed, now);
   if (outcome.failure)

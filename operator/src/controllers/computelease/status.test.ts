@@ -1,4 +1,4 @@
-import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1Ingress, V1Service } from '@kubernetes/client-node';
 import type { ComputeLease } from '../../api/computelease.js';
 import type { Wire } from '../../kube/objects.js';
 import { validLease } from '../../workloads/testing/corpus.js';
@@ -37,6 +37,7 @@ const verified: ObservedLease = {
   namespace: 'active',
   deployments: [deployment(1)],
   services: [],
+  ingresses: [],
 };
 
 const condition = (status: ReturnType<typeof computeLeaseStatus>, type: string) =>
@@ -162,6 +163,71 @@ describe('computeLeaseStatus', () => {
     };
     const status = computeLeaseStatus(lease(), { ...verified, services: [service] }, now);
     expect(status.endpoints?.[0]?.host).toBe('203.0.113.7');
+  });
+
+  it('gives an HTTP port the URL of the Ingress host routed to it: https when TLS lists the host', () => {
+    const manifest = lease().spec.manifest;
+    const app = manifest.services[0]!;
+    const withHttp = lease({
+      spec: {
+        ...lease().spec,
+        manifest: {
+          ...manifest,
+          services: [
+            {
+              ...app,
+              ports: [
+                { port: 8000, protocol: 'TCP', expose: true, http: true },
+                { port: 9090, protocol: 'TCP', expose: true, http: true },
+                { port: 5000, protocol: 'UDP', expose: true },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    const route = (host: string, port: number) => ({
+      host,
+      http: {
+        paths: [
+          {
+            path: '/',
+            pathType: 'Prefix',
+            backend: { service: { name: 'app', port: { number: port } } },
+          },
+        ],
+      },
+    });
+    const ingress: Wire<V1Ingress> = {
+      metadata: { name: 'http' },
+      spec: {
+        tls: [{ hosts: ['lease-5-app.gpu.example.com'] }],
+        rules: [
+          route('lease-5-app.gpu.example.com', 8000),
+          route('lease-5-app-9090.gpu.example.com', 9090),
+        ],
+      },
+    };
+    const status = computeLeaseStatus(withHttp, { ...verified, ingresses: [ingress] }, now);
+    expect(status.endpoints).toEqual([
+      {
+        service: 'app',
+        port: 8000,
+        protocol: 'TCP',
+        host: 'app.lease-5.svc',
+        url: 'https://lease-5-app.gpu.example.com',
+      },
+      {
+        service: 'app',
+        port: 9090,
+        protocol: 'TCP',
+        host: 'app.lease-5.svc',
+        url: 'http://lease-5-app-9090.gpu.example.com',
+      },
+      { service: 'app', port: 5000, protocol: 'UDP', host: 'app.lease-5.svc' },
+    ]);
+    // No Ingress (yet, or no ingress domain): no URL.
+    expect(computeLeaseStatus(withHttp, verified, now).endpoints?.[0]).not.toHaveProperty('url');
   });
 
   it('keeps a condition transition time while its status holds, and moves it on a change', () => {

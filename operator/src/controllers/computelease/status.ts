@@ -1,6 +1,6 @@
 // The status of a ComputeLease computed from what the controller observed. Pure: the reconciler
 // gathers the inputs, calls this once, and writes the result once.
-import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1Ingress, V1Service } from '@kubernetes/client-node';
 import {
   ComputeLeaseSpec,
   leaseConditionTypes,
@@ -27,6 +27,8 @@ export interface ObservedLease {
   readonly deployments: readonly Wire<V1Deployment>[];
   /** Services in the lease namespace (for load balancer addresses). */
   readonly services: readonly Wire<V1Service>[];
+  /** Ingresses in the lease namespace (for the URLs of HTTP ports). */
+  readonly ingresses: readonly Wire<V1Ingress>[];
 }
 
 /** The fields of the status this controller owns (the chain side owns price, escrow, Funded). */
@@ -46,7 +48,7 @@ export type ControllerLeaseStatus = Pick<
  * The lease status for what was observed.
  *
  * @example
- * const status = computeLeaseStatus(lease, { verification, namespace: 'active', deployments, services }, new Date());
+ * const status = computeLeaseStatus(lease, { verification, namespace: 'active', deployments, services, ingresses }, new Date());
  */
 export function computeLeaseStatus(
   lease: ComputeLease,
@@ -91,7 +93,7 @@ export function computeLeaseStatus(
     ...(observed.namespace === 'absent' ? {} : { namespace }),
     replicas,
     readyReplicas: running ? readyReplicas : 0,
-    endpoints: running ? leaseEndpoints(spec, namespace, observed.services) : [],
+    endpoints: running ? leaseEndpoints(spec, namespace, observed) : [],
     ...(spec.closeRequested ? { closeReason: spec.closeRequested.reason } : {}),
     message: decision.message,
     conditions,
@@ -227,20 +229,54 @@ function isRolledOut(deployment: Wire<V1Deployment>, replicas: number): boolean 
   );
 }
 
-/** Exposed ports: at the load balancer's address when there is one, else the Service DNS name. */
+/**
+ * Exposed ports: at the load balancer's address when there is one, else the Service DNS name;
+ * with the URL of the host an Ingress routes to the port, when one does.
+ */
 export function leaseEndpoints(
   spec: ComputeLeaseSpec,
   namespace: string,
-  services: readonly Wire<V1Service>[],
+  { services, ingresses }: Pick<ObservedLease, 'services' | 'ingresses'>,
 ): LeaseEndpoint[] {
+  const urls = ingressUrls(ingresses);
   return spec.manifest.services.flatMap((service) => {
     const observed = services.find((s) => s.metadata?.name === service.name);
     const ingress = observed?.status?.loadBalancer?.ingress?.[0];
     const host = ingress?.ip ?? ingress?.hostname ?? `${service.name}.${namespace}.svc`;
     return service.ports
       .filter((port) => port.expose)
-      .map((port) => ({ service: service.name, port: port.port, protocol: port.protocol, host }));
+      .map((port) => {
+        const url = port.protocol === 'TCP' ? urls.get(`${service.name}:${port.port}`) : undefined;
+        return {
+          service: service.name,
+          port: port.port,
+          protocol: port.protocol,
+          host,
+          ...(url ? { url } : {}),
+        };
+      });
   });
+}
+
+/**
+ * The URL of each Service port the Ingresses route to, by `<service>:<port>`: https when a TLS
+ * entry lists the rule's host, else http.
+ */
+function ingressUrls(ingresses: readonly Wire<V1Ingress>[]): Map<string, string> {
+  const urls = new Map<string, string>();
+  for (const { spec } of ingresses) {
+    const tlsHosts = new Set(spec?.tls?.flatMap((tls) => tls.hosts ?? []));
+    for (const rule of spec?.rules ?? []) {
+      for (const path of rule.http?.paths ?? []) {
+        const backend = path.backend.service;
+        const port = backend?.port?.number;
+        if (!rule.host || !backend || port === undefined) continue;
+        const scheme = tlsHosts.has(rule.host) ? 'https' : 'http';
+        urls.set(`${backend.name}:${port}`, `${scheme}://${rule.host}`);
+      }
+    }
+  }
+  return urls;
 }
 
 /** An Event to record when the phase changes: Warning for Rejected and Failed. */

@@ -323,6 +323,22 @@ const leaseMutations: readonly [string, string, Mutation, { tooLarge?: boolean }
     'spec.manifest.services[0].ports[0].http',
     (m) => (service(m).ports = [{ port: 8000, protocol: 'UDP', expose: true, http: true }]),
   ],
+  [
+    'two HTTP ports with one host name',
+    'spec.manifest.services[1].ports[0].http',
+    (m) => {
+      service(m).ports = [
+        { port: 8000, expose: true, http: true },
+        { port: 8080, expose: true, http: true },
+      ];
+      m.services.push({
+        name: 'app-8080',
+        image: 'registry.example.com/team/web:1.0',
+        ports: [{ port: 80, expose: true, http: true }],
+        resources: { cpuMillis: 100, memoryMiB: 64 },
+      });
+    },
+  ],
   // GPUs a lease did not buy: variables the GPU runtime reads, and a lease that buys none.
   [
     'NVIDIA_VISIBLE_DEVICES=all',
