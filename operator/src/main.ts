@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// supercloud-operator: runs the controllers against a cluster.
+// supercloud-operator: runs the controllers against a cluster, or the provider gateway.
 //
 //   supercloud-operator run --kubeconfig ~/.kube/config --leader-elect
+//   supercloud-operator gateway --listen 0.0.0.0:8443
 //
 // In a pod it uses the pod's service account; SIGTERM stops it gracefully (in-flight reconciles
 // finish, the leader lease is released).
 import { Command, Option } from 'commander';
 import { addControllers } from './controllers/index.js';
 import { OptionsError, parseRunFlags, runDefaults, type RunFlags } from './config/options.js';
+import { gatewayCommand } from './gateway/command.js';
 import { createManager } from './kube/manager.js';
 import { loadKubeConfig } from './kube/kubeconfig.js';
 import { createLogger, logLevels } from './logging/logger.js';
@@ -133,6 +135,7 @@ function program(): Command {
       runDefaults.gracefulShutdownSeconds,
     )
     .action(async (flags: RunFlags) => run(flags));
+  command.addCommand(gatewayCommand());
   return command;
 }
 

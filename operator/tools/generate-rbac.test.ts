@@ -66,8 +66,9 @@ describe('generateRbac', () => {
     const files = generateRbac();
     expect([...files.keys()]).toEqual(Object.keys(rbacFiles));
     for (const [path, content] of files) {
-      expect(content.split('\n')[0]).toBe(rbacFiles[path]);
-      expect(content).toContain(`rules:\n${rules.join('\n')}\n---\n`);
+      const file = rbacFiles[path]!;
+      expect(content.split('\n')[0]).toBe(file.header);
+      expect(content).toContain(`rules:\n${rulesYaml(file.rules).join('\n')}\n---\n`);
     }
   });
 });

@@ -1,6 +1,6 @@
-// The operator's ClusterRole rules: every verb on every resource the controllers use, nothing more,
-// no wildcards. The RBAC generator (operator/tools/generate-rbac.ts) writes them into the chart,
-// the integration tests' fixture and the example for a run by hand.
+// The ClusterRole rules of the operator and of the provider gateway: every verb on every resource
+// each uses, nothing more, no wildcards. The RBAC generator (operator/tools/generate-rbac.ts)
+// writes them into the chart, the integration tests' fixtures and the example for a run by hand.
 
 /** The verbs the operator may be granted: no `*`, no `deletecollection`, no `escalate`. */
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
@@ -81,4 +81,38 @@ export const operatorRules: readonly OperatorRule[] = [
     resources: ['events'],
     verbs: ['create', 'patch'],
   },
+];
+
+/**
+ * The provider gateway's rules: it reads leases, their pods, logs, Deployments and Events, and
+ * writes the tenant's Secrets and the namespace annotation listing them. It can read no Secret;
+ * the chart's gateway admission policy confines its writes to lease namespaces and to the two
+ * tenant Secrets.
+ */
+export const gatewayRules: readonly OperatorRule[] = [
+  {
+    comment: ['Leases and Providers (informers): the tenant and the chain of each lease.'],
+    apiGroups: ['supercloud.dev'],
+    resources: ['computeleases', 'providers'],
+    verbs: ['list', 'watch'],
+  },
+  {
+    comment: ["A lease's replicas and their logs, its Deployments' readiness, its Events."],
+    apiGroups: [''],
+    resources: ['pods'],
+    verbs: ['list'],
+  },
+  { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list'] },
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['list', 'watch'] },
+  {
+    comment: [
+      "The tenant's secrets: written, never read (no get or list on secrets); the names delivered",
+      'go on the lease namespace. gateway-admission-policy.yaml confines both to lease namespaces.',
+    ],
+    apiGroups: [''],
+    resources: ['secrets'],
+    verbs: ['create', 'patch'],
+  },
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'] },
 ];
