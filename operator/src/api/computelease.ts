@@ -61,6 +61,8 @@ export const leaseReasons = {
   ReplicasReady: 'ReplicasReady',
   /** A Deployment exceeded its progress deadline. */
   ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
+  /** A service names secrets the tenant has not delivered through the gateway yet. */
+  SecretsMissing: 'SecretsMissing',
   /** spec.closeRequested is set; the workload is being torn down. */
   CloseRequested: 'CloseRequested',
   /** The workload is gone; the object stays as a record. */

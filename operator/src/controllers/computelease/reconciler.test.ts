@@ -443,6 +443,37 @@ describe('computeLeaseReconciler', () => {
     });
   });
 
+  describe('a verified lease whose manifest names a secret', () => {
+    const needSecret = (manifest: ComputeLease['spec']['manifest']) => {
+      manifest.services[0]!.env = [{ name: 'HF_TOKEN', secret: 'hf-token' }];
+    };
+
+    it('holds its Deployment, Deploying with SecretsMissing, until the gateway lists the secret on the namespace', async () => {
+      const manifest = verifiedManifest();
+      needSecret(manifest);
+      h = await harness({ verified: true, manifest });
+      h.api.seed(GpuNodePoolKind, corpusPool);
+      h.api.seed(NodeKind, gpuNode('h100-0', 8));
+      h.seedLease((lease) => needSecret(lease.spec.manifest));
+      await h.reconcile();
+      h.enforceQuota();
+      expect(applied(await h.reconcile())).not.toContain('Deployment/app');
+      expect(h.status()?.phase).toBe('Deploying');
+      expect(h.condition('Available')).toMatchObject({
+        reason: 'SecretsMissing',
+        message: expect.stringContaining('app needs hf-token'),
+      });
+      h.api.update(NamespaceKind, namespace, (ns) => {
+        ns.metadata = {
+          ...ns.metadata,
+          annotations: { ...ns.metadata?.annotations, 'supercloud.dev/tenant-secrets': 'hf-token' },
+        };
+      });
+      expect(applied(await h.reconcile())).toContain('Deployment/app');
+      expect(h.condition('Available')?.reason).not.toBe('SecretsMissing');
+    });
+  });
+
   describe('a verified lease on a pool without room', () => {
     it('waits in Deploying with InsufficientCapacity and creates nothing', async () => {
       h = await harness();

@@ -28,6 +28,10 @@ import {
 } from '../../workloads/desired-objects.js';
 import type { IngressSettings } from '../../workloads/ingress.js';
 import { leaseNamespaceName } from '../../workloads/names.js';
+import {
+  describeAwaitingSecrets,
+  servicesAwaitingSecrets,
+} from '../../workloads/tenant-secrets.js';
 import { manifestTotals } from '../../workloads/totals.js';
 import type { WorkloadPolicy } from '../../workloads/verify.js';
 import { podRequest } from '../../capacity/pool-gpus.js';
@@ -77,6 +81,7 @@ interface Scope {
 interface Outcome {
   namespace: ObservedLease['namespace'];
   waitingForCapacity?: string;
+  waitingForSecrets?: string;
   /** Why the lease cannot make progress, when the API server refused one of its objects. */
   failure?: string;
   /** Overrides the status message while the lease waits for something verification needs. */
@@ -242,13 +247,21 @@ async function deploy(
   admitted.set(name, { namespace, gpus: manifestTotals(manifest).gpus });
 
   const quotaEnforced = isQuotaEnforced(cache, desired);
+  // A service whose secrets the tenant has not delivered cannot start: its Deployment waits
+  // (one already there is kept, not pruned).
+  const awaiting = servicesAwaitingSecrets(
+    manifest,
+    cache.get(NamespaceKind, namespace)?.metadata?.annotations,
+  );
+  if (awaiting.length > 0) outcome.waitingForSecrets = describeAwaitingSecrets(awaiting);
+  const withheld = new Set(awaiting.map(({ service }) => service));
   // Walls before workloads: the namespace, then quota, limits, policies and identity, then
   // Services and the Ingress, and the Deployments only once the quota controller enforces the
   // quota (pods created earlier would be refused by quota admission and retried with backoff).
   const tiers: KubeObject[][] = [
     [desired.namespace],
     applyOrder(desired).filter((o) => o.kind !== 'Namespace' && o.kind !== 'Deployment'),
-    quotaEnforced ? [...desired.deployments] : [],
+    quotaEnforced ? desired.deployments.filter((d) => !withheld.has(d.metadata?.name ?? '')) : [],
   ];
   let applied = 0;
   for (const tier of tiers) {
@@ -339,6 +352,7 @@ async function writeStatus(
   const observed: ObservedLease = {
     verification: scope.verification,
     ...(outcome.waitingForCapacity ? { waitingForCapacity: outcome.waitingForCapacity } : {}),
+    ...(outcome.waitingForSecrets ? { waitingForSecrets: outcome.waitingForSecrets } : {}),
     namespace: outcome.namespace,
     deployments: ownedChildren(cache, DeploymentKind, namespace, lease),
     services: ownedChildren(cache, ServiceKind, namespace, lease),

@@ -21,6 +21,8 @@ export interface ObservedLease {
   readonly verification?: { verified: true } | { verified: false; reason: string };
   /** Why the pool cannot start the workload now (waitForCapacityReason), if it cannot. */
   readonly waitingForCapacity?: string;
+  /** The secrets services wait for (describeAwaitingSecrets), if any. */
+  readonly waitingForSecrets?: string;
   /** The lease namespace: not there, there, or being deleted. */
   readonly namespace: 'absent' | 'active' | 'terminating';
   /** Deployments in the lease namespace. */
@@ -164,6 +166,15 @@ function decide(
       ...notAvailable(
         leaseReasons.InsufficientCapacity,
         `waiting for capacity on pool ${spec.pool}: ${observed.waitingForCapacity}`,
+      ),
+    };
+  }
+  if (observed.waitingForSecrets) {
+    return {
+      phase: 'Deploying',
+      ...notAvailable(
+        leaseReasons.SecretsMissing,
+        `waiting for the tenant's secrets (supercloud secrets set ${spec.leaseId} ...): ${observed.waitingForSecrets}`,
       ),
     };
   }
