@@ -5,7 +5,7 @@
 import type { ComputeLease } from '../api/computelease.js';
 import type { KubeClient } from '../kube/client.js';
 import { EventKind, type ObjectOf } from '../kube/objects.js';
-import { computeLeaseName, leaseNamespaceName } from '../workloads/names.js';
+import { leaseNamespaceName } from '../workloads/names.js';
 
 type KubeEvent = ObjectOf<typeof EventKind>;
 
@@ -26,7 +26,7 @@ function eventSources(lease: ComputeLease): { namespace: string; fieldSelector?:
     { namespace: leaseNamespaceName(lease.spec.leaseId) },
     {
       namespace: 'default',
-      fieldSelector: `regarding.kind=ComputeLease,regarding.name=${computeLeaseName(lease.spec.leaseId)}`,
+      fieldSelector: `regarding.kind=ComputeLease,regarding.name=${lease.metadata.name ?? ''}`,
     },
   ];
 }

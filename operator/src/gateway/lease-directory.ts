@@ -6,18 +6,30 @@ import { ComputeLeaseKind, ProviderKind } from '../api/kinds.js';
 import { sameAddress } from '../chain/identifiers.js';
 import { isConditionTrue, type Condition } from '../kube/conditions.js';
 import type { InformerCache } from '../kube/informer-cache.js';
-import { computeLeaseName } from '../workloads/names.js';
 import type { LeaseChain } from './auth.js';
 import { GatewayError } from './errors.js';
 
+/** Index of ComputeLeases by spec.leaseId (a hand-applied lease may have any name). */
+const leasesById = 'lease-id';
+
 export class LeaseDirectory {
   constructor(private readonly cache: InformerCache) {
-    cache.informer(ComputeLeaseKind);
+    cache.addIndex(ComputeLeaseKind, leasesById, (lease) =>
+      lease.spec?.leaseId ? [lease.spec.leaseId] : [],
+    );
     cache.informer(ProviderKind);
   }
 
+  /**
+   * The ComputeLease of a lease id: the verified one when several objects name it (only one can
+   * be, the others are rejected as duplicates), else any.
+   */
   lease(leaseId: bigint): ComputeLease | undefined {
-    return this.cache.get(ComputeLeaseKind, computeLeaseName(leaseId.toString()));
+    const named = this.cache.list(ComputeLeaseKind, {
+      name: leasesById,
+      value: leaseId.toString(),
+    });
+    return named.find(isVerified) ?? named[0];
   }
 
   /** The chain of the Provider that won the lease (its wallet address in the Provider status). */
@@ -34,10 +46,16 @@ export class LeaseDirectory {
   }
 }
 
+function isVerified(lease: ComputeLease): boolean {
+  return isConditionTrue(
+    (lease.status?.conditions ?? []) as Condition[],
+    leaseConditionTypes.Verified,
+  );
+}
+
 /** Refuses a lease the operator has not verified against the chain (or that was rejected). */
 export function requireVerified(lease: ComputeLease): void {
-  const conditions = (lease.status?.conditions ?? []) as Condition[];
-  if (!isConditionTrue(conditions, leaseConditionTypes.Verified)) {
+  if (!isVerified(lease)) {
     throw new GatewayError(
       409,
       'NotVerified',
