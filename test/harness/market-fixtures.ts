@@ -121,6 +121,8 @@ export interface SuiteProviderOptions {
    * 5 minutes before an escrow runs out (default: the API server's settlement policy).
    */
   readonly withdrawIntervalSeconds?: number;
+  /** The gateway URL registered on chain (default: a placeholder nothing serves). */
+  readonly gatewayUrl?: string;
 }
 
 /** The run's Provider and its wallet Secret (`wallet-<run>`); what is not set the API server defaults. */
@@ -142,6 +144,7 @@ export async function createSuiteProvider(
       rpcUrls: [options.rpcUrl ?? chain.rpcUrl],
       confirmations: options.confirmations ?? 0,
     },
+    ...(options.gatewayUrl ? { gatewayUrl: options.gatewayUrl } : {}),
     ...(options.maxOutstandingBids
       ? {
           bidding: {

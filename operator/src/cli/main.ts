@@ -14,7 +14,12 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { Command } from 'commander';
 import { getAddress, isAddress } from 'ethers';
-import { parseDeposit, parsePositiveInteger, parsePricePerSecond } from './amounts.js';
+import {
+  parseDeposit,
+  parseDurationSeconds,
+  parsePositiveInteger,
+  parsePricePerSecond,
+} from './amounts.js';
 import { envNames, requirePrivateKey, resolveSettings, type ConnectionFlags } from './config.js';
 import { CliUsageError, errorMessage } from './errors.js';
 import { toJson } from './format.js';
@@ -32,7 +37,8 @@ import {
   renderToppedUp,
 } from './render.js';
 import { connectTenant, type ConnectedTenant } from './tenant.js';
-import { workloadCommands } from './workload-commands.js';
+import { deploy } from './deploy.js';
+import { gatewayFor, renderWorkloadStatus, workloadCommands } from './workload-commands.js';
 
 interface GlobalFlags extends ConnectionFlags {
   readonly json?: boolean;
@@ -99,12 +105,9 @@ function addressOf(text: string): string {
   return getAddress(text);
 }
 
-function orderCommands(): Command {
-  const order = new Command('order').description('create orders and follow their auctions');
-
-  order
-    .command('create')
-    .description('put a workload on the market: approve the deposit, then createOrder')
+/** The options that describe an order: the manifest, what to buy, the price and the deposit. */
+function withOrderOptions(command: Command): Command {
+  return command
     .requiredOption('-f, --file <path>', 'the workload manifest (YAML or JSON)')
     .option('--gpus <n>', 'GPUs in all (default: the manifest total)')
     .option('--gpu-model <name>', 'GPU model, e.g. NVIDIA-H100-80GB-HBM3 (needed with GPUs)')
@@ -120,18 +123,27 @@ function orderCommands(): Command {
       '--deposit <amount>',
       'escrow in token base units, or a run time at the max price ("2h", "1d")',
     )
-    .option('--bidding-seconds <duration>', 'how long providers may bid ("60", "5m")', '60')
-    .action(async (flags: OrderFlags & { file: string }, command: Command) => {
-      // Everything about the manifest and the flags is checked before connecting.
-      const request = buildOrderRequest(readManifestFile(flags.file), flags);
-      await withTenant(command, true, async ({ client }, out) => {
-        const created = await client.createOrder(request);
-        out.result(
-          { ...created, resources: request.resources, gpuModelName: request.gpuModelName },
-          renderOrderCreated(created, request, await client.chainTime()),
-        );
-      });
+    .option('--bidding-seconds <duration>', 'how long providers may bid ("60", "5m")', '60');
+}
+
+function orderCommands(): Command {
+  const order = new Command('order').description('create orders and follow their auctions');
+
+  withOrderOptions(
+    order
+      .command('create')
+      .description('put a workload on the market: approve the deposit, then createOrder'),
+  ).action(async (flags: OrderFlags & { file: string }, command: Command) => {
+    // Everything about the manifest and the flags is checked before connecting.
+    const request = buildOrderRequest(readManifestFile(flags.file), flags);
+    await withTenant(command, true, async ({ client }, out) => {
+      const created = await client.createOrder(request);
+      out.result(
+        { ...created, resources: request.resources, gpuModelName: request.gpuModelName },
+        renderOrderCreated(created, request, await client.chainTime()),
+      );
     });
+  });
 
   order
     .command('show <orderId>')
@@ -204,6 +216,37 @@ function orderCommands(): Command {
       });
     });
   return order;
+}
+
+function deployCommand(): Command {
+  return withOrderOptions(
+    new Command('deploy').description(
+      'order, take the best bid, wait until the workload runs, print its endpoints',
+    ),
+  )
+    .option('--accept-first', 'take the first bid at once instead of the lowest at the deadline')
+    .option('--timeout <duration>', 'how long the workload may take to run once leased', '10m')
+    .action(
+      async (
+        flags: OrderFlags & { file: string; acceptFirst?: boolean; timeout: string },
+        command: Command,
+      ) => {
+        const request = buildOrderRequest(readManifestFile(flags.file), flags);
+        const runTimeoutMs = Number(parseDurationSeconds('--timeout', flags.timeout)) * 1000;
+        await withTenant(command, true, async (tenant, out) => {
+          const deployed = await deploy(tenant.client, gatewayFor(tenant, command), {
+            request,
+            acceptFirst: flags.acceptFirst === true,
+            runTimeoutMs,
+            onProgress: out.progress,
+          });
+          out.result(
+            { orderId: deployed.order.orderId, ...deployed.lease, workload: deployed.status },
+            renderWorkloadStatus(deployed.status),
+          );
+        });
+      },
+    );
 }
 
 function leaseCommands(): Command {
@@ -332,6 +375,7 @@ function program(): Command {
       '--gateway <url>',
       "the provider gateway's URL, instead of the one the provider registered on chain",
     )
+    .addCommand(deployCommand())
     .addCommand(orderCommands())
     .addCommand(leaseCommands())
     .addCommand(accountCommand())

@@ -21,7 +21,8 @@ export interface WorkloadCommandContext {
   ): Promise<void>;
 }
 
-function gatewayFor(tenant: ConnectedTenant, command: Command): GatewayClient {
+/** The gateway client of the connected tenant (its key signs), honouring --gateway. */
+export function gatewayFor(tenant: ConnectedTenant, command: Command): GatewayClient {
   if (!tenant.signer) {
     throw new CliUsageError(
       'the gateway answers only the lease tenant: its requests are signed with the tenant key',
@@ -40,6 +41,7 @@ function gatewayFor(tenant: ConnectedTenant, command: Command): GatewayClient {
 
 const leaseIdOf = (text: string): bigint => parsePositiveInteger('the lease id', text);
 
+/** The workload status, one line per service and endpoint. */
 export function renderWorkloadStatus(status: LeaseStatusAnswer): string {
   const lines = [
     `lease ${status.leaseId}: ${status.phase}${status.message ? ` (${status.message})` : ''}`,

@@ -177,7 +177,8 @@ export function createGateway(options: GatewayOptions): {
     note({ tenant: caller.tenant, leaseId: leaseId.toString() });
     limit(tenants, caller.tenant.toLowerCase());
     const { lease } = caller;
-    requireVerified(lease);
+    // Status and Events say what became of the lease, also once closed or rejected; logs and
+    // secrets touch a workload, which only a verified, open lease has.
     switch (route) {
       case 'status':
         return sendJson(response, 200, await leaseStatus(client, lease));
@@ -200,6 +201,7 @@ export function createGateway(options: GatewayOptions): {
         }
         return sendJson(response, 200, { events: await leaseEvents(client, lease) });
       case 'logs': {
+        requireVerified(lease);
         requireOpen(lease);
         const query = parseLogQuery(params, lease);
         let started = false;
@@ -225,6 +227,7 @@ export function createGateway(options: GatewayOptions): {
         return;
       }
       case 'secrets':
+        requireVerified(lease);
         if (method === 'GET') return sendJson(response, 200, await listSecrets(client, lease));
         requireOpen(lease);
         return sendJson(

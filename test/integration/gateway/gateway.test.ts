@@ -5,22 +5,14 @@
 // no ComputeLease and no answer. Forged, replayed, cross-chain, oversized and foreign requests
 // are refused with their reason.
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Wallet } from 'ethers';
 import type { ComputeLease } from '../../../operator/src/api/computelease.js';
 import { ComputeLeaseKind, ProviderKind } from '../../../operator/src/api/kinds.js';
 import type { Provider } from '../../../operator/src/api/provider.js';
 import { signGatewayRequest } from '../../../operator/src/gateway/request-signature.js';
-import { createGateway } from '../../../operator/src/gateway/server.js';
-import {
-  DeploymentKind,
-  InformerCache,
-  KubeClient,
-  SecretKind,
-} from '../../../operator/src/kube/index.js';
-import { createLogger } from '../../../operator/src/logging/logger.js';
+import type { KubeClient } from '../../../operator/src/kube/index.js';
+import { DeploymentKind, SecretKind } from '../../../operator/src/kube/index.js';
 import { leaseNamespaceName } from '../../../operator/src/workloads/names.js';
-import { adminKubeConfig } from '../../harness/stack.js';
 import { repoRoot } from '../../stack/paths.js';
 import {
   adminClient,
@@ -35,13 +27,13 @@ import {
   testLease,
   waitForLease,
 } from '../../harness/cluster-fixtures.js';
+import { startTestGateway, type TestGateway } from '../../harness/test-gateway.js';
 import { startOperator, type OperatorProcess } from '../../harness/test-run-operator.js';
 
 const run = runId();
 const leaseName = `gw-${run}`;
 const otherLeaseName = `gw-other-${run}`;
 const providerName = `gw-${run}`;
-const gatewayServiceAccount = 'system:serviceaccount:supercloud-system:supercloud-gateway';
 const chainId = 31337;
 const marketplace = '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0';
 const secretValue = `hf_${run}_do-not-log-me`;
@@ -59,14 +51,11 @@ function secretManifest(base: ComputeLease['spec']['manifest']): ComputeLease['s
 
 describe('the provider gateway', () => {
   let client: KubeClient;
-  let gatewayClient: KubeClient;
-  let cache: InformerCache;
   let operator: OperatorProcess;
-  let gateway: ReturnType<typeof createGateway>;
+  let gateway: TestGateway;
   let url: string;
   let lease: ComputeLease;
   let otherLease: ComputeLease;
-  const logged: string[] = [];
 
   /** A request signed by `signer` (the tenant by default) for `chain`. */
   async function call(
@@ -93,7 +82,6 @@ describe('the provider gateway', () => {
   beforeAll(async () => {
     client = adminClient();
     installCrdsAndRbac();
-    kubectl(['apply', '-f', join(repoRoot, 'test/integration/gateway/rbac.yaml')]);
     kubectl(['apply', '--server-side', '-f', join(repoRoot, 'examples/gpunodepool-h100.yaml')]);
     // The Provider the leases were won by: its chain is the signatures' domain. No test-run
     // label: the operator under test leaves it alone.
@@ -130,32 +118,12 @@ describe('the provider gateway', () => {
       }),
     );
 
-    gatewayClient = new KubeClient({
-      kubeConfig: adminKubeConfig(),
-      impersonate: { user: gatewayServiceAccount },
-    });
-    cache = new InformerCache(gatewayClient);
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logged.push(chunk.toString());
-        done();
-      },
-    });
-    gateway = createGateway({
-      client: gatewayClient,
-      cache,
-      logger: createLogger({ level: 'debug', stream }),
-    });
-    cache.start();
-    await cache.waitForSync();
-    const address = await gateway.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${address.port}`;
+    gateway = await startTestGateway();
+    url = gateway.url;
   }, slow);
 
   afterAll(async () => {
-    await gateway?.close();
-    await cache?.stop();
-    gatewayClient?.close();
+    await gateway?.stop();
     await deleteLeases(client, [leaseName, otherLeaseName]);
     await client.delete(ProviderKind, providerName);
     const code = await operator.stop();
@@ -191,7 +159,7 @@ describe('the provider gateway', () => {
       expect(await listed.json()).toEqual({ names: ['hf-token'], registry: false });
       const stored = await client.get(ComputeLeaseKind, leaseName);
       expect(JSON.stringify(stored)).not.toContain(secretValue);
-      expect(logged.join('\n')).not.toContain(secretValue);
+      expect(gateway.logged.join('\n')).not.toContain(secretValue);
       expect(operator.lines.map((line) => JSON.stringify(line)).join('\n')).not.toContain(
         secretValue,
       );
