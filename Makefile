@@ -10,7 +10,7 @@ JEST := NODE_OPTIONS=--experimental-vm-modules jest
 TSX := tsx
 
 .PHONY: help setup generate check-generated build lint test test-unit test-contracts test-integration \
-        test-e2e cluster-up cluster-down demo bench run-operator clean
+        test-e2e cluster-up cluster-down demo bench run-operator run-gateway clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -61,12 +61,19 @@ bench: setup ## the benchmark report (BENCH="stack-boot ..." for some sections)
 	@$(TSX) test/bench/run.ts $(BENCH)
 
 RELEASE ?= supercloud-provider
+# Where make demo's gateway listens, and the URL its Provider registers (http://$(GATEWAY_ADDRESS)).
+GATEWAY_ADDRESS ?= 127.0.0.1:18443
+export GATEWAY_ADDRESS
 NAMESPACE ?= supercloud-system
 run-operator: build ## the image's entry point (node dist/main.js) on the local stack, as the chart's ServiceAccount
 	@node dist/main.js run --kubeconfig $(CURDIR)/.stack/kwok/clusters/supercloud/kubeconfig.yaml \
 	  --as system:serviceaccount:$(NAMESPACE):$(RELEASE) \
 	  --as-group system:serviceaccounts --as-group system:serviceaccounts:$(NAMESPACE) \
 	  --leader-elect --leader-election-namespace $(NAMESPACE) $(ARGS)
+
+run-gateway: build ## the provider gateway (node dist/main.js gateway) on the local stack at $(GATEWAY_ADDRESS), as examples/gateway-rbac.yaml's ServiceAccount
+	@node dist/main.js gateway --kubeconfig $(CURDIR)/.stack/kwok/clusters/supercloud/kubeconfig.yaml \
+	  --as system:serviceaccount:supercloud-system:supercloud-gateway --listen $(GATEWAY_ADDRESS) $(ARGS)
 
 clean: cluster-down ## remove build outputs (not the toolchain cache)
 	@rm -rf dist contracts/out contracts/cache

@@ -31,7 +31,7 @@ export const rbacFiles: Readonly<Record<string, RbacFile>> = {
     header: helmHeader,
     rules: gatewayRules,
   },
-  'test/integration/gateway/rbac.yaml': { header: yamlHeader, rules: gatewayRules },
+  'examples/gateway-rbac.yaml': { header: yamlHeader, rules: gatewayRules },
 };
 
 /** Names are DNS labels and paths; only the core group (`''`) needs quoting. */

@@ -1,5 +1,5 @@
 // The provider gateway for the suites: run in the test process, against the local stack, as the
-// gateway's own ServiceAccount (test/integration/gateway/rbac.yaml, by impersonation), so a rule
+// gateway's own ServiceAccount (examples/gateway-rbac.yaml, by impersonation), so a rule
 // it lacks fails the suite. Its log lines are kept for assertions (e.g. that no secret is logged).
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -22,7 +22,7 @@ export interface TestGateway {
 
 /** Applies the gateway's RBAC and starts a gateway on a free loopback port. */
 export async function startTestGateway(): Promise<TestGateway> {
-  kubectl(['apply', '-f', join(repoRoot, 'test/integration/gateway/rbac.yaml')]);
+  kubectl(['apply', '-f', join(repoRoot, 'examples/gateway-rbac.yaml')]);
   const client = new KubeClient({
     kubeConfig: adminKubeConfig(),
     impersonate: { user: gatewayServiceAccount },

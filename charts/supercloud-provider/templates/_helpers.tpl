@@ -37,6 +37,17 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: operator
 {{- end }}
 
+{{/* Labels that select the gateway pods (never change them either). */}}
+{{- define "supercloud.gatewaySelectorLabels" -}}
+{{ include "supercloud.selectorLabels" . }}
+app.kubernetes.io/component: gateway
+{{- end }}
+
+{{/* Name of the gateway's Deployment, ServiceAccount, RBAC, Service and Ingress. */}}
+{{- define "supercloud.gatewayName" -}}
+{{- printf "%s-gateway" (include "supercloud.fullname" .) }}
+{{- end }}
+
 {{- define "supercloud.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "supercloud.fullname" .) .Values.serviceAccount.name }}

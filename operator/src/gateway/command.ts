@@ -1,6 +1,6 @@
 // `supercloud-operator gateway`: runs the provider gateway as its own process (its own
 // Deployment in the chart, with its own ServiceAccount: it never holds the wallet key and the
-// operator never faces the internet). See docs/adr/0012-provider-gateway.md.
+// operator never faces the internet). See docs/adr/0013-provider-gateway.md.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { KubeClient } from '../kube/client.js';

@@ -1,29 +1,43 @@
-// The chart's ValidatingAdmissionPolicy on the local stack: with the chart installed, requests made
-// as the release's ServiceAccount (impersonated, as the operator's local process is) may create,
-// change and delete lease namespaces and write a lease's objects inside them, and nothing else of
-// those kinds: not kube-system, not `default`, not a namespace someone else made, not one made to
-// look like a lease namespace. Each refusal must come from the policy (the message names it), not
-// from RBAC, which grants these verbs cluster-wide. The operator serving a lease end to end with
+// The chart's ValidatingAdmissionPolicies on the local stack: with the chart installed, requests
+// made as the release's ServiceAccount (impersonated, as the operator's local process is) may
+// create, change and delete lease namespaces and write a lease's objects inside them, and nothing
+// else of those kinds: not kube-system, not `default`, not a namespace someone else made, not one
+// made to look like a lease namespace. Requests made as the gateway's own ServiceAccount may write
+// the two tenant Secrets of a lease namespace and its delivery annotations, and nothing else,
+// deleting nothing. Each refusal must come from a policy (the message names it), not from RBAC,
+// which grants these verbs cluster-wide (for deletes, which the gateway's RBAC does not grant, the
+// test grants them to show the policy refuses too). The operator serving a lease end to end with
 // the policy enforced is in install.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { Wallet } from 'ethers';
 import type { ComputeLease } from '../../../operator/src/api/computelease.js';
+import { annotations } from '../../../operator/src/api/constants.js';
 import { leaseChildKinds } from '../../../operator/src/controllers/computelease/children.js';
+import { putSecrets } from '../../../operator/src/gateway/secrets.js';
+import { KubeClient } from '../../../operator/src/kube/client.js';
 import { applyOrder, desiredObjects } from '../../../operator/src/workloads/desired-objects.js';
+import {
+  tenantRegistrySecretName,
+  tenantSecretName,
+} from '../../../operator/src/workloads/names.js';
 import {
   adminKubeConfig,
   createTestNamespace,
   deleteNamespace,
   stack,
+  waitFor,
 } from '../../harness/stack.js';
 import { example, runId, slow, testLease, testPool } from '../../harness/cluster-fixtures.js';
 import { testRunLabel } from '../../harness/test-run-operator.js';
 import {
   admissionPolicyName,
   asOperator,
+  gatewayAdmissionPolicyName,
+  releaseGateway,
   releaseOperator,
   waitForAdmissionPolicy,
+  waitForGatewayAdmissionPolicy,
   type OperatorIdentity,
 } from './admission.js';
 import {
@@ -107,12 +121,12 @@ describe("the chart's admission policy confines the operator to lease namespaces
   const leaseService = leaseObjects.find((o) => o.kind === 'Service')!;
   const leaseDeployment = leaseObjects.find((o) => o.kind === 'Deployment')!;
 
-  /** kubectl was refused by the release's policy, with `because` in the message. */
-  const expectRefusedByPolicy = (result: CommandResult, because: string) => {
+  /** kubectl was refused by the release's policy (`by`), with `because` in the message. */
+  const expectRefusedByPolicy = (result: CommandResult, because: string, by = policy) => {
     expect({ refused: result.status !== 0, stderr: result.stderr }).toEqual({
       refused: true,
       stderr: expect.stringContaining(
-        `ValidatingAdmissionPolicy '${policy}' with binding '${policy}' denied request: ${because}`,
+        `ValidatingAdmissionPolicy '${by}' with binding '${by}' denied request: ${because}`,
       ),
     });
   };
@@ -373,6 +387,306 @@ describe("the chart's admission policy confines the operator to lease namespaces
 
     it('deleting a lease namespace (a lease torn down)', () => {
       expectAdmitted(asOperator(operator, ['delete', 'namespace', leaseNamespace, '--wait=false']));
+    });
+  });
+
+  describe("the gateway's policy confines the gateway to the tenant Secrets of lease namespaces", () => {
+    const gatewayPolicy = gatewayAdmissionPolicyName(release);
+    let gateway: OperatorIdentity;
+    /** A lease namespace (label and name), made by the admin as the operator would. */
+    const gatewayLeaseId = `admg${run}`;
+    const gatewayLease = `lease-${gatewayLeaseId}`;
+    /** A ClusterRole the test binds to the gateway to show that the policy refuses deletes too. */
+    const deleter = `adm-gateway-deleter-${run}`;
+    const refusedByGateway = (result: CommandResult, because: string) =>
+      expectRefusedByPolicy(result, because, gatewayPolicy);
+    const asGateway = (args: readonly string[], input?: string) => asOperator(gateway, args, input);
+    const secret = (name: string, ns: string, type: string, stringData: Record<string, string>) =>
+      ({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace: ns },
+        type,
+        stringData,
+      }) as KubeObject;
+    const liveNamespace = () =>
+      getLive({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: gatewayLease } }) as
+        (KubeObject & { metadata: { annotations?: Record<string, string> } }) | undefined;
+
+    beforeAll(async () => {
+      gateway = releaseGateway(release, namespace);
+      tool(
+        'kubectl',
+        ['create', '-f', '-'],
+        yaml.dump(namespaceWith(gatewayLease, { [leaseLabel]: gatewayLeaseId })),
+      );
+      await waitForGatewayAdmissionPolicy(gateway, release);
+    }, slow);
+
+    afterAll(async () => {
+      runTool('kubectl', [
+        'delete',
+        'clusterrolebinding,clusterrole',
+        deleter,
+        '--ignore-not-found',
+      ]);
+      await deleteNamespace(kubeConfig, gatewayLease);
+    }, slow);
+
+    it('is installed with its binding: Deny, failurePolicy Fail, every write, for the gateway ServiceAccount only', () => {
+      const live = getLive({
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicy',
+        metadata: { name: gatewayPolicy },
+      });
+      expect(live?.spec).toMatchObject({
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          resourceRules: [
+            {
+              apiGroups: ['*'],
+              resources: ['*/*'],
+              operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'],
+            },
+          ],
+        },
+        matchConditions: [
+          {
+            name: 'is-the-gateway',
+            expression: expect.stringContaining(`request.userInfo.username == '${gateway.user}'`),
+          },
+        ],
+      });
+      const binding = getLive({
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicyBinding',
+        metadata: { name: gatewayPolicy },
+      });
+      expect(binding?.spec).toEqual({ policyName: gatewayPolicy, validationActions: ['Deny'] });
+      // The gateway pods run as that ServiceAccount, not the operator's.
+      const deployment = getLive({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: `${release}-supercloud-provider-gateway`, namespace },
+      }) as
+        (KubeObject & { spec: { template: { spec: { serviceAccountName: string } } } }) | undefined;
+      expect(
+        `system:serviceaccount:${namespace}:${deployment?.spec.template.spec.serviceAccountName}`,
+      ).toBe(gateway.user);
+    });
+
+    describe('admits, as the gateway', () => {
+      it('creating tenant-secrets in a lease namespace, changing it, and annotating the namespace with its names', () => {
+        expectAdmitted(
+          asGateway([
+            'create',
+            'secret',
+            'generic',
+            tenantSecretName,
+            `--namespace=${gatewayLease}`,
+            '--from-literal=API_KEY=one',
+          ]),
+        );
+        // A PATCH (server-side apply: the gateway cannot get a Secret first) is an UPDATE.
+        expectAdmitted(
+          asGateway(
+            ['apply', '--server-side', '--field-manager=supercloud-gateway', '-f', '-'],
+            toYamlStream([secret(tenantSecretName, gatewayLease, 'Opaque', { TOKEN: 'two' })]),
+          ),
+        );
+        expectAdmitted(
+          asGateway([
+            'annotate',
+            'namespace',
+            gatewayLease,
+            `${annotations.tenantSecrets}=API_KEY,TOKEN`,
+          ]),
+        );
+        expect(liveNamespace()?.metadata.annotations?.[annotations.tenantSecrets]).toBe(
+          'API_KEY,TOKEN',
+        );
+      });
+
+      it("the gateway's own delivery (putSecrets): tenant-secrets patched, tenant-registry created, the annotations set", async () => {
+        const client = new KubeClient({
+          kubeConfig,
+          impersonate: { user: gateway.user, groups: [...gateway.groups] },
+          userAgent: 'supercloud-gateway',
+        });
+        try {
+          const lease = { spec: { leaseId: gatewayLeaseId } } as unknown as ComputeLease;
+          const answer = await putSecrets(client, lease, {
+            values: { DB_PASSWORD: 'three' },
+            registry: { server: 'registry.example.com', username: 'tenant', password: 'four' },
+          });
+          expect(answer).toEqual({ names: ['API_KEY', 'DB_PASSWORD', 'TOKEN'], registry: true });
+        } finally {
+          client.close();
+        }
+        const registry = getLive(
+          secret(tenantRegistrySecretName, gatewayLease, 'kubernetes.io/dockerconfigjson', {}),
+        );
+        expect(registry?.type).toBe('kubernetes.io/dockerconfigjson');
+        expect(liveNamespace()?.metadata.annotations).toMatchObject({
+          [annotations.tenantSecrets]: 'API_KEY,DB_PASSWORD,TOKEN',
+          [annotations.tenantRegistry]: 'true',
+        });
+      });
+    });
+
+    describe('refuses, as the gateway', () => {
+      it('a Secret of another name in a lease namespace, or a tenant Secret of another type', () => {
+        refusedByGateway(
+          asGateway([
+            'create',
+            'secret',
+            'generic',
+            'other',
+            `--namespace=${gatewayLease}`,
+            '--from-literal=a=b',
+          ]),
+          `the supercloud gateway may not CREATE secrets other in namespace ${gatewayLease}: it may write only the Secrets tenant-secrets (Opaque) and tenant-registry (kubernetes.io/dockerconfigjson)`,
+        );
+        expect(getLive(secret('other', gatewayLease, 'Opaque', {}))).toBeUndefined();
+        // Each tenant Secret has its type: tenant-registry only ever holds pull credentials.
+        // (A dry run: the policy answers before the API server finds the Secret already there.)
+        refusedByGateway(
+          asGateway([
+            'create',
+            'secret',
+            'generic',
+            tenantRegistrySecretName,
+            `--namespace=${gatewayLease}`,
+            '--from-literal=a=b',
+            '--dry-run=server',
+          ]),
+          `the supercloud gateway may not CREATE secrets ${tenantRegistrySecretName} in namespace ${gatewayLease}: it may write only the Secrets tenant-secrets (Opaque) and tenant-registry (kubernetes.io/dockerconfigjson)`,
+        );
+      });
+
+      it.each(['default', 'kube-system'])('any Secret in %s', (ns) => {
+        for (const name of [tenantSecretName, 'other']) {
+          refusedByGateway(
+            asGateway([
+              'create',
+              'secret',
+              'generic',
+              name,
+              `--namespace=${ns}`,
+              '--from-literal=a=b',
+              '--dry-run=server',
+            ]),
+            `the supercloud gateway may not CREATE secrets ${name} in namespace ${ns}: it is not a lease namespace`,
+          );
+        }
+      });
+
+      it("a lease namespace's labels, or annotations other than its own", () => {
+        refusedByGateway(
+          asGateway(['label', 'namespace', gatewayLease, 'touched=yes']),
+          `the supercloud gateway may not UPDATE namespace ${gatewayLease}: it may change only its annotations, never its labels, spec, finalizers or owners`,
+        );
+        // A node selector of PodNodeSelector would move the tenant's pods: not the gateway's to set.
+        refusedByGateway(
+          asGateway([
+            'annotate',
+            'namespace',
+            gatewayLease,
+            'scheduler.alpha.kubernetes.io/node-selector=pool=h100',
+          ]),
+          `the supercloud gateway may not UPDATE namespace ${gatewayLease}: it may change only its annotations supercloud.dev/tenant-secrets and supercloud.dev/tenant-registry`,
+        );
+        const live = liveNamespace();
+        expect(live?.metadata.labels?.touched).toBeUndefined();
+        expect(live?.metadata.annotations?.['scheduler.alpha.kubernetes.io/node-selector']).toBe(
+          undefined,
+        );
+      });
+
+      it('annotating or labelling kube-system', () => {
+        for (const args of [
+          ['annotate', 'namespace', 'kube-system', `${annotations.tenantSecrets}=a`],
+          ['label', 'namespace', 'kube-system', `${leaseLabel}=1`],
+        ]) {
+          refusedByGateway(
+            asGateway([...args, '--dry-run=server']),
+            'the supercloud gateway may not UPDATE namespace kube-system: it is not a lease namespace',
+          );
+        }
+      });
+
+      it('deleting a Secret or a lease namespace: RBAC does not grant it, and the policy refuses it when RBAC would', async () => {
+        const deleteSecret = (...flags: string[]) =>
+          asGateway([
+            'delete',
+            'secret',
+            tenantSecretName,
+            `--namespace=${gatewayLease}`,
+            '--wait=false',
+            ...flags,
+          ]);
+        const byRbac = deleteSecret('--dry-run=server');
+        expect({ status: byRbac.status, stderr: byRbac.stderr }).toEqual({
+          status: 1,
+          stderr: expect.stringContaining('cannot delete resource "secrets"'),
+        });
+        // Grant deletes, as a mistaken RBAC change would: only the policy stands in the way.
+        tool('kubectl', [
+          'create',
+          'clusterrole',
+          deleter,
+          '--verb=delete',
+          '--resource=secrets,namespaces',
+        ]);
+        tool('kubectl', [
+          'create',
+          'clusterrolebinding',
+          deleter,
+          `--clusterrole=${deleter}`,
+          `--serviceaccount=${namespace}:${release}-supercloud-provider-gateway`,
+        ]);
+        try {
+          let last = byRbac;
+          await waitFor(
+            'the API server to authorize the test grant',
+            async () => {
+              last = deleteSecret('--dry-run=server');
+              return !last.stderr.includes('cannot delete resource');
+            },
+            30_000,
+          );
+          const because = `the supercloud gateway may not DELETE secrets ${tenantSecretName} in namespace ${gatewayLease}: it deletes nothing`;
+          refusedByGateway(last, because);
+          refusedByGateway(deleteSecret(), because);
+          refusedByGateway(
+            asGateway(['delete', 'namespace', gatewayLease, '--wait=false']),
+            `the supercloud gateway may not DELETE namespaces ${gatewayLease}: it deletes nothing`,
+          );
+        } finally {
+          tool('kubectl', ['delete', 'clusterrolebinding,clusterrole', deleter]);
+        }
+        expect(getLive(secret(tenantSecretName, gatewayLease, 'Opaque', {}))).toBeDefined();
+        const live = liveNamespace() as
+          (KubeObject & { metadata: { deletionTimestamp?: string } }) | undefined;
+        expect([live !== undefined, live?.metadata.deletionTimestamp]).toEqual([true, undefined]);
+      });
+    });
+
+    it('leaves every other user alone (the admin writes what the gateway may not)', () => {
+      expectAdmitted(
+        runTool('kubectl', [
+          'create',
+          'secret',
+          'generic',
+          'other',
+          `--namespace=${gatewayLease}`,
+          '--from-literal=a=b',
+          '--dry-run=server',
+        ]),
+      );
+      expectAdmitted(
+        runTool('kubectl', ['label', 'namespace', gatewayLease, 'touched=yes', '--dry-run=server']),
+      );
     });
   });
 

@@ -214,6 +214,32 @@ describe('helm install / upgrade / uninstall on the local stack', () => {
     expect(canI('patch', 'providers.supercloud.dev', '--subresource=status')).toBe('yes');
   });
 
+  it("runs the gateway as a ServiceAccount of its own, which can read no Secret (the wallet's included)", () => {
+    const gatewayAccount = `${release}-supercloud-provider-gateway`;
+    const gateway = getLive({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: gatewayAccount, namespace },
+    }) as { spec?: { template: { spec: { serviceAccountName?: string } } } } | undefined;
+    expect(gateway?.spec?.template.spec.serviceAccountName).toBe(gatewayAccount);
+    const canI = (verb: string, what: string) =>
+      runTool('kubectl', [
+        'auth',
+        'can-i',
+        verb,
+        what,
+        '--as',
+        `system:serviceaccount:${namespace}:${gatewayAccount}`,
+        '--namespace',
+        namespace,
+      ]).stdout.trim();
+    expect(canI('get', `secret/${release}-supercloud-provider-wallet`)).toBe('no');
+    expect(canI('list', 'secrets')).toBe('no');
+    expect(canI('delete', 'secrets')).toBe('no');
+    expect(canI('create', 'secrets')).toBe('yes');
+    expect(canI('list', 'computeleases.supercloud.dev')).toBe('yes');
+  });
+
   it(
     "the operator, as the chart's ServiceAccount, bids on a tenant's order and takes the lease it wins to Running",
     async () => {

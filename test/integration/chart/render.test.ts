@@ -6,9 +6,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
+import { annotations } from '../../../operator/src/api/constants.js';
 import { GpuNodePoolSpec } from '../../../operator/src/api/gpunodepool.js';
 import { leaseChildKinds } from '../../../operator/src/controllers/computelease/children.js';
 import { ProviderSpec } from '../../../operator/src/api/provider.js';
+import { gatewayRules } from '../../../operator/src/api/rbac.js';
+import {
+  tenantRegistrySecretName,
+  tenantSecretName,
+} from '../../../operator/src/workloads/names.js';
 import { adminKubeConfig, createTestNamespace, deleteNamespace } from '../../harness/stack.js';
 import { runId } from '../../harness/cluster-fixtures.js';
 import {
@@ -246,7 +252,13 @@ describe("the operator's admission policy", () => {
       ]),
     );
   const rendered = renderWith();
-  const policy = rendered.find((o) => o.kind === 'ValidatingAdmissionPolicy') as
+  /** The operator's policy (the gateway has its own, `-gateway-writes`). */
+  const operatorPolicy = (objects: KubeObject[]) =>
+    objects.find(
+      (o) =>
+        o.kind === 'ValidatingAdmissionPolicy' && o.metadata.name.endsWith('-lease-namespaces'),
+    );
+  const policy = operatorPolicy(rendered) as
     | (KubeObject & {
         spec: {
           matchConstraints: { resourceRules: Rule[] };
@@ -269,7 +281,10 @@ describe("the operator's admission policy", () => {
 
   it('is rendered by default, with its binding (Deny), and fails closed', () => {
     expect(policy?.spec).toMatchObject({ failurePolicy: 'Fail' });
-    const binding = rendered.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
+    const binding = rendered.find(
+      (o) =>
+        o.kind === 'ValidatingAdmissionPolicyBinding' && o.metadata.name === policy?.metadata.name,
+    );
     expect(binding?.spec).toEqual({
       policyName: policy?.metadata.name,
       validationActions: ['Deny'],
@@ -277,8 +292,9 @@ describe("the operator's admission policy", () => {
   });
 
   it('confines every resource the ClusterRole lets the operator write, but its own', () => {
-    const clusterRole = rendered.find((o) => o.kind === 'ClusterRole') as
-      (KubeObject & { rules: Rule[] }) | undefined;
+    const clusterRole = rendered.find(
+      (o) => o.kind === 'ClusterRole' && o.metadata.name === 'supercloud-provider',
+    ) as (KubeObject & { rules: Rule[] }) | undefined;
     const written = clusterRole!.rules
       .filter((rule) =>
         rule.verbs!.some((verb) => ['create', 'update', 'patch', 'delete'].includes(verb)),
@@ -310,12 +326,16 @@ describe("the operator's admission policy", () => {
     ],
   ])('with %j applies to the ServiceAccount the operator runs as only', (set, user) => {
     const objects = renderWith(...set);
-    const deployment = objects.find((o) => o.kind === 'Deployment') as
+    const deployment = objects.find(
+      (o) =>
+        o.kind === 'Deployment' &&
+        o.metadata.labels?.['app.kubernetes.io/component'] === 'operator',
+    ) as
       (KubeObject & { spec: { template: { spec: { serviceAccountName: string } } } }) | undefined;
     expect(
       `system:serviceaccount:supercloud-system:${deployment?.spec.template.spec.serviceAccountName}`,
     ).toBe(user);
-    const rendered = objects.find((o) => o.kind === 'ValidatingAdmissionPolicy') as typeof policy;
+    const rendered = operatorPolicy(objects) as typeof policy;
     expect(rendered?.spec.matchConditions).toEqual([
       {
         name: 'is-the-operator',
@@ -328,5 +348,236 @@ describe("the operator's admission policy", () => {
     const kinds = renderWith('admissionPolicy.enabled=false').map((o) => o.kind);
     expect(kinds).toContain('ClusterRole');
     expect(kinds.filter((kind) => kind.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
+  });
+});
+
+/** A container of a rendered Deployment: the fields the gateway tests read. */
+interface Container {
+  name: string;
+  image: string;
+  args: string[];
+  ports?: { name: string; containerPort: number }[];
+  securityContext: unknown;
+  livenessProbe: { httpGet: { path: string; port: string; scheme?: string } };
+  readinessProbe: { httpGet: { path: string; port: string; scheme?: string } };
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+}
+
+interface Deployment extends KubeObject {
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        serviceAccountName: string;
+        automountServiceAccountToken: boolean;
+        securityContext: unknown;
+        containers: Container[];
+        volumes: { name: string; secret?: { secretName: string } }[];
+      };
+    };
+  };
+}
+
+describe('the gateway', () => {
+  const renderWith = (...set: string[]) =>
+    parseObjects(
+      tool('helm', [
+        ...templateArgs({ valuesFiles: [exampleValues('minimal')] }),
+        ...set.flatMap((value) => ['--set', value]),
+      ]),
+    );
+  const component = (object: KubeObject) => object.metadata.labels?.['app.kubernetes.io/component'];
+  const deploymentOf = (objects: KubeObject[], of: string) =>
+    objects.find((o) => o.kind === 'Deployment' && component(o) === of) as Deployment | undefined;
+  /** Every object of the gateway: its component label, or its name. */
+  const gatewayObjects = (objects: KubeObject[]) =>
+    objects.filter(
+      (o) => component(o) === 'gateway' || /-gateway(-writes)?$/.test(o.metadata.name),
+    );
+  const everything = [
+    'gateway.service.enabled=true',
+    'gateway.ingress.enabled=true',
+    'networkPolicy.enabled=true',
+  ];
+  const rendered = renderWith(...everything);
+  const gateway = deploymentOf(rendered, 'gateway');
+  const operator = deploymentOf(rendered, 'operator');
+  const gatewayUser = 'system:serviceaccount:supercloud-system:supercloud-provider-gateway';
+
+  it('runs `supercloud-operator gateway` from the operator image, as its own ServiceAccount, restricted like the operator', () => {
+    expect(gateway?.metadata.name).toBe('supercloud-provider-gateway');
+    const pod = gateway!.spec.template.spec;
+    const container = pod.containers[0]!;
+    expect(gateway!.spec.replicas).toBe(1);
+    expect(container.args).toEqual(['gateway', '--listen', '0.0.0.0:8443', '--log-level', 'info']);
+    expect(container.image).toBe(operator!.spec.template.spec.containers[0]!.image);
+    expect(container.ports).toEqual([{ name: 'gateway', containerPort: 8443, protocol: 'TCP' }]);
+    for (const probe of [container.livenessProbe, container.readinessProbe]) {
+      expect(probe.httpGet).toEqual({ path: '/healthz', port: 'gateway', scheme: 'HTTP' });
+    }
+    expect(pod.serviceAccountName).toBe('supercloud-provider-gateway');
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pod.securityContext).toEqual(operator!.spec.template.spec.securityContext);
+    expect(container.securityContext).toEqual(
+      operator!.spec.template.spec.containers[0]!.securityContext,
+    );
+    const serviceAccount = rendered.find(
+      (o) => o.kind === 'ServiceAccount' && o.metadata.name === pod.serviceAccountName,
+    );
+    expect(serviceAccount).toBeDefined();
+    const binding = rendered.find(
+      (o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'supercloud-provider-gateway',
+    ) as (KubeObject & { subjects: unknown[]; roleRef: { name: string } }) | undefined;
+    expect(binding?.subjects).toEqual([
+      { kind: 'ServiceAccount', name: pod.serviceAccountName, namespace: 'supercloud-system' },
+    ]);
+    const clusterRole = rendered.find(
+      (o) => o.kind === 'ClusterRole' && o.metadata.name === binding?.roleRef.name,
+    ) as (KubeObject & { rules: unknown[] }) | undefined;
+    expect(clusterRole?.rules).toEqual(gatewayRules.map(({ comment: _, ...rule }) => rule));
+  });
+
+  it('the gateway Service selects the gateway pods, not the operator pods, which serve no gateway port', () => {
+    const service = rendered.find(
+      (o) => o.kind === 'Service' && o.metadata.name === 'supercloud-provider-gateway',
+    ) as
+      (KubeObject & { spec: { selector: Record<string, string>; ports: unknown[] } }) | undefined;
+    const selects = (labels: Record<string, string>) =>
+      Object.entries(service!.spec.selector).every(([key, value]) => labels[key] === value);
+    expect(service?.spec.selector).toEqual(gateway!.spec.selector.matchLabels);
+    expect(selects(gateway!.spec.template.metadata.labels)).toBe(true);
+    expect(selects(operator!.spec.template.metadata.labels)).toBe(false);
+    expect(service?.spec.ports).toEqual([
+      { name: 'gateway', port: 443, targetPort: 'gateway', protocol: 'TCP' },
+    ]);
+    expect(operator!.spec.template.spec.containers[0]!.ports?.map((port) => port.name)).toEqual([
+      'health',
+    ]);
+    const ingress = rendered.find((o) => o.kind === 'Ingress') as
+      (KubeObject & { spec: { rules: { http: { paths: { backend: unknown }[] } }[] } }) | undefined;
+    expect(ingress?.spec.rules[0]?.http.paths[0]?.backend).toEqual({
+      service: { name: service!.metadata.name, port: { name: 'gateway' } },
+    });
+  });
+
+  it('serves HTTPS with gateway.tls.secretName: the Secret mounted, passed as --tls-cert and --tls-key', () => {
+    const tls = deploymentOf(renderWith('gateway.tls.secretName=gateway-tls'), 'gateway')!;
+    const pod = tls.spec.template.spec;
+    const container = pod.containers[0]!;
+    expect(pod.volumes).toContainEqual({
+      name: 'tls',
+      secret: { secretName: 'gateway-tls', defaultMode: 0o440 },
+    });
+    const mount = container.volumeMounts?.find((m) => m.name === 'tls');
+    expect(mount).toMatchObject({ readOnly: true });
+    expect(container.args.slice(-4)).toEqual([
+      '--tls-cert',
+      `${mount!.mountPath}/tls.crt`,
+      '--tls-key',
+      `${mount!.mountPath}/tls.key`,
+    ]);
+    expect(container.livenessProbe.httpGet.scheme).toBe('HTTPS');
+    expect(container.readinessProbe.httpGet.scheme).toBe('HTTPS');
+  });
+
+  it('has a NetworkPolicy: the gateway port from anywhere, out to networkPolicy.gatewayEgress only', () => {
+    const policies = rendered.filter((o) => o.kind === 'NetworkPolicy') as (KubeObject & {
+      spec: {
+        podSelector: { matchLabels: Record<string, string> };
+        ingress: { from?: unknown; ports: { port: string }[] }[];
+        egress: unknown[];
+      };
+    })[];
+    const forGateway = policies.find(
+      (p) => p.spec.podSelector.matchLabels['app.kubernetes.io/component'] === 'gateway',
+    );
+    expect(forGateway?.spec.ingress).toEqual([{ ports: [{ port: 'gateway', protocol: 'TCP' }] }]);
+    expect(forGateway?.spec.egress).toEqual([
+      {
+        ports: [
+          { port: 443, protocol: 'TCP' },
+          { port: 6443, protocol: 'TCP' },
+        ],
+      },
+    ]);
+    const forOperator = policies.find((p) => p !== forGateway);
+    expect(
+      forOperator?.spec.ingress.flatMap((rule) => rule.ports.map((port) => port.port)),
+    ).toEqual(['health']);
+  });
+
+  it("has its admission policy, for the gateway's ServiceAccount, naming the tenant Secrets and annotations the gateway writes", () => {
+    const policy = rendered.find(
+      (o) => o.kind === 'ValidatingAdmissionPolicy' && o.metadata.name.endsWith('-gateway-writes'),
+    ) as
+      | (KubeObject & {
+          spec: {
+            failurePolicy: string;
+            matchConstraints: { resourceRules: Rule[] };
+            matchConditions: { name: string; expression: string }[];
+            variables: { name: string; expression: string }[];
+          };
+        })
+      | undefined;
+    expect(policy?.spec.failurePolicy).toBe('Fail');
+    expect(policy?.spec.matchConstraints.resourceRules).toEqual([
+      {
+        apiGroups: ['*'],
+        apiVersions: ['*'],
+        operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'],
+        resources: ['*/*'],
+      },
+    ]);
+    expect(policy?.spec.matchConditions).toEqual([
+      {
+        name: 'is-the-gateway',
+        expression: expect.stringContaining(`request.userInfo.username == '${gatewayUser}'`),
+      },
+    ]);
+    const variable = (name: string) =>
+      policy?.spec.variables.find((v) => v.name === name)?.expression;
+    expect(variable('tenantSecretTypes')).toBe(
+      `{'${tenantSecretName}': 'Opaque', '${tenantRegistrySecretName}': 'kubernetes.io/dockerconfigjson'}`,
+    );
+    expect(variable('gatewayAnnotations')).toBe(
+      `['${annotations.tenantSecrets}', '${annotations.tenantRegistry}']`,
+    );
+    const binding = rendered.find(
+      (o) =>
+        o.kind === 'ValidatingAdmissionPolicyBinding' && o.metadata.name === policy?.metadata.name,
+    );
+    expect(binding?.spec).toEqual({
+      policyName: policy?.metadata.name,
+      validationActions: ['Deny'],
+    });
+  });
+
+  it('gateway.enabled=false renders no gateway object (Deployment, ServiceAccount, RBAC, policy, Service, Ingress, NetworkPolicy)', () => {
+    expect(
+      gatewayObjects(rendered)
+        .map((o) => o.kind)
+        .sort(),
+    ).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Deployment',
+      'Ingress',
+      'NetworkPolicy',
+      'Service',
+      'ServiceAccount',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ]);
+    const without = renderWith(...everything, 'gateway.enabled=false');
+    expect(gatewayObjects(without).map(objectKey)).toEqual([]);
+    // The operator and its own objects are all still there.
+    expect(without.map(objectKey).sort()).toEqual(
+      rendered
+        .filter((o) => !gatewayObjects(rendered).includes(o))
+        .map(objectKey)
+        .sort(),
+    );
   });
 });

@@ -1,5 +1,5 @@
 // The provider gateway against the real API server, run with its own least privilege (the
-// ServiceAccount of test/integration/gateway/rbac.yaml, by impersonation): a tenant's signed
+// ServiceAccount of examples/gateway-rbac.yaml, by impersonation): a tenant's signed
 // requests read the lease's status and Events and deliver a secret; the lease waits for the
 // secret, then runs with it from the lease's Secret, and the value shows up in no gateway log,
 // no ComputeLease and no answer. Forged, replayed, cross-chain, oversized and foreign requests
