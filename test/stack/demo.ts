@@ -1,8 +1,9 @@
 // make demo: the whole market on the local stack. The operator (a local process, acting as the
 // ServiceAccount of the RBAC role kept in the repository) serves a Provider and two GpuNodePools;
 // a tenant, with the `supercloud` CLI, orders GPU time; the provider bids, wins, runs the
-// workloads on the right nodes and is paid by the second; one lease is closed by the tenant,
-// another runs out of escrow. Each step is printed as it happens; the stack stays up.
+// workloads on the right nodes and is paid by the second; the tenant reads a workload's status,
+// endpoints and logs through the provider gateway (a local process too); one lease is closed by
+// the tenant, another runs out of escrow. Each step is printed as it happens; the stack stays up.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -77,13 +78,17 @@ async function main(): Promise<void> {
   kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
   kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
   kubectl(['apply', '-f', join(repoRoot, 'examples/operator-rbac.yaml')]);
+  kubectl(['apply', '-f', join(repoRoot, 'examples/gateway-rbac.yaml')]);
 
   step('supercloud-operator run (as its ServiceAccount, leader-elected, following the chain)');
   const operator = await startOperator(stack.kubeconfig);
+  step("supercloud-operator gateway (as its own ServiceAccount): the tenants' door");
+  const gateway = await startGateway(stack.kubeconfig);
   try {
-    await provider(context);
+    await provider(context, gateway.url);
     await market(context);
   } finally {
+    await gateway.process.stop();
     await operator.stop();
   }
 
@@ -93,12 +98,15 @@ async function main(): Promise<void> {
   console.log('  kubectl get events -A --field-selector involvedObject.kind=ComputeLease');
   console.log('  npm run -s supercloud -- lease status <id>  # the tenant CLI');
   console.log('  make run-operator RELEASE=supercloud-operator   # the operator again');
+  console.log(
+    '  make run-gateway                           # the gateway again (supercloud status|logs)',
+  );
   console.log('  make cluster-down                          # stops everything');
   chain.destroy();
 }
 
 /** The Provider (wallet: anvil account 2) and the two pools, registered on chain. */
-async function provider({ stack, kubectl }: Context): Promise<void> {
+async function provider({ stack, kubectl }: Context, gatewayUrl: string): Promise<void> {
   step('The provider: a wallet Secret, examples/provider.yaml, the H100 and A100 GpuNodePools');
   const key = stack.accounts[providerAccount]!;
   apply(kubectl, {
@@ -124,6 +132,8 @@ async function provider({ stack, kubectl }: Context): Promise<void> {
         startBlock: stack.contracts.deployBlock,
       },
       settlement: { ...example.spec.settlement, withdrawIntervalSeconds: 600 },
+      // Registered on chain: where the tenant's CLI finds the gateway.
+      gatewayUrl,
     },
   });
   for (const pool of ['h100', 'a100']) {
@@ -244,6 +254,10 @@ async function market(context: Context): Promise<void> {
     ]).trimEnd(),
   );
 
+  step(`The tenant reads lease ${a100}'s endpoint and logs through the provider's gateway`);
+  console.log(cliText('status', a100));
+  console.log(cliText('logs', a100, '--tail', '3').trimEnd());
+
   step(`The tenant closes lease ${h100}: paid to now, the rest refunded, the workload torn down`);
   const closed = cli<{ refund: string }>('lease', 'close', h100);
   await waitForLease(kubectl, h100, 'Closed', (l) => l.status?.phase === 'Closed');
@@ -273,7 +287,8 @@ async function market(context: Context): Promise<void> {
 }
 
 /** Runs `supercloud <args> --json` (progress on the console), returns its JSON. */
-function cli<T = unknown>(...args: string[]): T {
+/** Runs the tenant CLI with the stack's settings; its progress (stderr) is shown indented. */
+function supercloud(args: readonly string[], json: boolean): string {
   console.log(`  $ supercloud ${args.join(' ')}`);
   const result = spawnSync(
     process.execPath,
@@ -284,13 +299,25 @@ function cli<T = unknown>(...args: string[]): T {
       ...args,
       '--stack',
       stackFile,
-      '--json',
+      ...(json ? ['--json'] : []),
     ],
     { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   );
   for (const line of result.stderr.split('\n').filter(Boolean)) console.log(`    ${line}`);
   if (result.status !== 0) throw new Error(`supercloud ${args.join(' ')} failed`);
-  return JSON.parse(result.stdout) as T;
+  return result.stdout;
+}
+
+function cli<T = unknown>(...args: string[]): T {
+  return JSON.parse(supercloud(args, true)) as T;
+}
+
+/** The CLI's text output, indented. */
+function cliText(...args: string[]): string {
+  return supercloud(args, false)
+    .split('\n')
+    .map((line) => (line ? `    ${line}` : line))
+    .join('\n');
 }
 
 async function bids(orderId: string): Promise<{ provider: string; pricePerSecond: string }[]> {
@@ -380,6 +407,34 @@ async function startOperator(kubeconfig: string): Promise<OperatorProcess> {
   await operator.ready();
   console.log(`  pid ${operator.child.pid}, leader-elected, controllers started`);
   return operator;
+}
+
+/**
+ * `supercloud-operator gateway` at $GATEWAY_ADDRESS (the Makefile's, as for `make run-gateway`),
+ * as the ServiceAccount of examples/gateway-rbac.yaml.
+ */
+async function startGateway(
+  kubeconfig: string,
+): Promise<{ process: OperatorProcess; url: string }> {
+  const address = process.env.GATEWAY_ADDRESS ?? '127.0.0.1:18443';
+  const gateway = spawnOperator([
+    'gateway',
+    '--kubeconfig',
+    kubeconfig,
+    '--as',
+    'system:serviceaccount:supercloud-system:supercloud-gateway',
+    '--listen',
+    address,
+  ]);
+  await waitFor(
+    'the gateway to serve',
+    async () => gateway.lines.some((line) => line.message === 'serving'),
+    60_000,
+    100,
+  );
+  const url = `http://${address}`;
+  console.log(`  pid ${gateway.child.pid}, serving ${url}`);
+  return { process: gateway, url };
 }
 
 main().catch((error: unknown) => {

@@ -9,7 +9,38 @@ export type ControlPlaneComponent =
 
 export const kwokCluster = 'supercloud';
 export const kwokWorkdir = join(stackDir, 'kwok');
-const clusterDir = join(kwokWorkdir, 'clusters', kwokCluster);
+/** The KWOK resources of pod logs and exec, served as CRDs and watched by the kwok-controller. */
+export const podDebuggingKinds = ['ClusterLogs', 'Logs', 'ClusterExec', 'Exec'] as const;
+
+/** kwokctl's state of the cluster: its saved configuration (kwok.yaml), pids, logs, pki. */
+export const kwokClusterDir = join(kwokWorkdir, 'clusters', kwokCluster);
+
+/**
+ * The environment kwokctl and the components it starts get: a short list, not the caller's whole
+ * environment, so that the commands `kubectl exec` runs (children of the kwok-controller, see
+ * pod-debugging.ts) see no tokens or keys of the shell that started the stack.
+ */
+export function kwokctlEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const kept = kwokctlEnvNames.filter((name) => name !== 'KWOK_WORKDIR' && env[name] !== undefined);
+  return {
+    ...Object.fromEntries(kept.map((name) => [name, env[name]])),
+    KWOK_WORKDIR: kwokWorkdir,
+  };
+}
+
+/** The names `kwokctlEnv` passes on (when set). */
+export const kwokctlEnvNames: readonly string[] = [
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'TZ',
+  'LANG',
+  'LC_ALL',
+  'GOMAXPROCS',
+  'GOMEMLIMIT',
+  'GOGC',
+  'KWOK_WORKDIR',
+];
 
 export interface ControlPlanePorts {
   readonly apiServer: number;
@@ -22,7 +53,8 @@ export interface ControlPlanePorts {
 
 /**
  * kwokctl's configuration: the binary runtime with the Go-built binaries from the cache, every
- * server on 127.0.0.1, real authorization (RBAC) and admission (Pod Security), no downloads.
+ * server on 127.0.0.1, real authorization (RBAC) and admission (Pod Security), no downloads, and
+ * the KWOK CRDs of pod logs and exec installed and watched by the kwok-controller.
  */
 function kwokctlConfiguration(ports: ControlPlanePorts): string {
   return JSON.stringify({
@@ -48,6 +80,7 @@ function kwokctlConfiguration(ports: ControlPlanePorts): string {
       etcdctlBinary: toolPath('etcdctl'),
       kwokControllerBinary: toolPath('kwok'),
       quietPull: true,
+      enableCRDs: [...podDebuggingKinds],
     },
     // The controller-manager's default client limit (20 qps) paces pod creation at a few per
     // second; a burst of leases would measure that limit rather than the operator.
@@ -64,7 +97,7 @@ function kwokctlConfiguration(ports: ControlPlanePorts): string {
 }
 
 function kwokctl(args: readonly string[]): string {
-  return run(toolPath('kwokctl'), ['--name', kwokCluster, ...args], { KWOK_WORKDIR: kwokWorkdir });
+  return run(toolPath('kwokctl'), ['--name', kwokCluster, ...args], kwokctlEnv(), false);
 }
 
 /** Creates and starts the control plane; returns the path of its admin kubeconfig. */
@@ -72,12 +105,12 @@ export function createControlPlane(ports: ControlPlanePorts): string {
   const configPath = join(stackDir, 'kwokctl.yaml');
   writeFileSync(configPath, kwokctlConfiguration(ports));
   kwokctl(['create', 'cluster', '--config', configPath, '--timeout', '3m']);
-  return join(clusterDir, 'kubeconfig.yaml');
+  return join(kwokClusterDir, 'kubeconfig.yaml');
 }
 
 /** Stops every component and removes the cluster's state; harmless when there is none. */
 export function deleteControlPlane(): void {
-  if (!existsSync(clusterDir)) return;
+  if (!existsSync(kwokClusterDir)) return;
   try {
     kwokctl(['delete', 'cluster']);
   } catch {
@@ -93,11 +126,11 @@ export function deleteControlPlane(): void {
       if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
   }
-  rmSync(clusterDir, { recursive: true, force: true });
+  rmSync(kwokClusterDir, { recursive: true, force: true });
 }
 
 function pidFile(component: ControlPlaneComponent): string {
-  return join(clusterDir, 'pids', `${component}.pid`);
+  return join(kwokClusterDir, 'pids', `${component}.pid`);
 }
 
 /** The pid of a running component, from kwokctl's pid file. */
@@ -118,4 +151,23 @@ export async function stopComponent(component: ControlPlaneComponent): Promise<v
 /** Starts every component that is not running, and waits until the API server serves. */
 export function startComponents(): void {
   kwokctl(['start', 'cluster', '--timeout', '2m']);
+}
+
+/**
+ * Restarts the kwok-controller (to take a changed configuration). A new kwok-controller has a new
+ * identity and manages a node only once it holds the node's Lease; the old process's Leases would
+ * keep it off every node for the lease duration (200 s), so they are deleted in between.
+ */
+export async function restartKwokController(kubeconfig: string): Promise<void> {
+  await stopComponent('kwok-controller');
+  run(toolPath('kubectl'), [
+    '--kubeconfig',
+    kubeconfig,
+    'delete',
+    'leases',
+    '--namespace',
+    'kube-node-lease',
+    '--all',
+  ]);
+  startComponents();
 }

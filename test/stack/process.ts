@@ -2,11 +2,19 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** Runs a command to completion and returns its stdout; throws with its stderr when it fails. */
-export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): string {
+/**
+ * Runs a command to completion and returns its stdout; throws with its stderr when it fails. Its
+ * environment is this process's plus `env`, or `env` alone when `inheritEnv` is false.
+ */
+export function run(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  inheritEnv = true,
+): string {
   const result = spawnSync(command, args, {
     encoding: 'utf8',
-    env: { ...process.env, ...env },
+    env: inheritEnv ? { ...process.env, ...env } : env,
     maxBuffer: 64 * 1024 * 1024,
   });
   if (result.error) throw new Error(`${command}: ${result.error.message}`);

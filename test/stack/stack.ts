@@ -26,6 +26,7 @@ import {
   type ControlPlanePorts,
 } from './kwok.js';
 import { nodeObjects } from './nodes.js';
+import { ensurePodDebugging } from './pod-debugging.js';
 import { stackDir } from './paths.js';
 import { isAlive, isPortTaken, waitFor } from './process.js';
 
@@ -110,6 +111,7 @@ export async function stackUp(
   const existing = readStackDescription();
   if (existing && ((await isStackHealthy(existing)) || (await outageWaitedOut(existing, log)))) {
     log(`the local stack is already up (${existing.apiServer}, ${existing.rpcUrl}); reusing it`);
+    await ensurePodDebugging(existing.kubeconfig, log);
     // A description written before the contracts existed, or a chain that lost them.
     const contracts = existing.contracts as StackContracts | undefined;
     if (await areContractsDeployed(existing.rpcUrl, contracts)) return existing;
@@ -146,6 +148,8 @@ export async function stackUp(
     async () => (await countReadyNodes(kubeConfig)) >= nodes.length,
     120_000 + nodes.length * 100,
   );
+  log('configuring `kubectl logs` and `kubectl exec` for the pods (KWOK ClusterLogs, ClusterExec)');
+  await ensurePodDebugging(kubeconfig, log);
 
   log(`starting anvil on 127.0.0.1:${ports.anvil}`);
   const anvil = await startAnvil(ports.anvil);
