@@ -1,7 +1,8 @@
 // The market, measured end to end on the stack's anvil and control plane: order → bid
 // latency and RPC requests per order; lease created on chain → Deployment created → pods Running;
-// withdrawals and their gas for the leases of an hour; and the time the operator takes to
-// converge after a kill -9 with the leases active, while leases were closed and won meanwhile.
+// withdrawals and their gas for the leases of an hour; the settlement's RPC reads per tick; and
+// the time the operator takes to converge after a kill -9 with the leases active, while leases
+// were closed and won meanwhile.
 import { Contract, type EventLog, type InterfaceAbi, type Wallet } from 'ethers';
 import { marketplaceAbi } from '../../operator/src/chain/abi/index.js';
 import { ComputeLeaseKind } from '../../operator/src/api/kinds.js';
@@ -97,6 +98,7 @@ export async function marketFigures(): Promise<Section> {
     const bidOn = bidding.orderIds;
     figures.push(...(await leaseToRunning(chain, cache, tenant, wallet, bidOn.slice(0, leases))));
     figures.push(...(await withdrawals(chain, operator)));
+    figures.push(await settlementReads(operator));
     const restart = await convergeAfterRestart(
       chain,
       client,
@@ -254,6 +256,26 @@ async function withdrawals(chain: TestChain, operator: OperatorProcess) {
       reference: 'Sablier Flow withdraw: 38,178 per stream',
     },
   ];
+}
+
+/**
+ * The settlement's reads at `leases` active leases: eth_call requests over a quiet 10 s window
+ * (ticks of 1 s, nothing paid), per second. They were two per lease per tick before the batch
+ * views (getLease and getOrder each); now two per 500 leases. Other components' eth_calls in the
+ * window count too, so this is an upper bound.
+ */
+async function settlementReads(operator: OperatorProcess) {
+  const window = 10_000;
+  const calls = async () =>
+    counterTotal(await operator.metrics(), 'supercloud_rpc_requests_total', { method: 'eth_call' });
+  const before = await calls();
+  await new Promise((resolve) => setTimeout(resolve, window));
+  const perTick = ((await calls()) - before) / (window / 1000);
+  return {
+    name: `RPC requests (eth_call) per settlement tick at ${leases} active leases`,
+    value: perTick.toFixed(1),
+    reference: `SUPERCLOUD_BENCH_LEASES=${leases} make bench BENCH=market; target ≤ 50 at 10,000`,
+  };
 }
 
 async function convergeAfterRestart(

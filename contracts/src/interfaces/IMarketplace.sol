@@ -148,6 +148,9 @@ interface IMarketplace {
     /// the worst, which it evicts; this bounds the work of placing and cancelling a bid.
     function MAX_BIDS_PER_ORDER() external view returns (uint256);
 
+    /// @notice The most ids `getOrders` and `getLeases` read in one call.
+    function MAX_BATCH_READ() external view returns (uint256);
+
     /// @notice The payment token.
     function token() external view returns (IERC20);
 
@@ -181,6 +184,12 @@ interface IMarketplace {
     /// @notice An order with its best bid, its number of live bids and the deposit held for it.
     function getOrder(uint256 orderId) external view returns (OrderView memory);
 
+    /// @notice `getOrder` of each id, in the order of `orderIds`: many orders in one call.
+    /// @dev Reverts with `Marketplace_BatchTooLarge` above `MAX_BATCH_READ` ids. An unknown id
+    /// reads as `getOrder` reads it (status `None`).
+    /// @param orderIds The orders to read, at most `MAX_BATCH_READ`; repeats are read again.
+    function getOrders(uint256[] calldata orderIds) external view returns (OrderView[] memory);
+
     /// @notice The live bids of an order, best first (lowest price, then earliest), at most
     /// `MAX_BIDS_PER_ORDER`. Once the order is leased or cancelled, the bids as they stood then.
     function getBids(uint256 orderId) external view returns (BidView[] memory bids);
@@ -190,6 +199,13 @@ interface IMarketplace {
 
     /// @notice A lease as of this block: accrued and remaining escrow, when the escrow runs out.
     function getLease(uint256 leaseId) external view returns (LeaseView memory);
+
+    /// @notice `getLease` of each id, in the order of `leaseIds`, as of this block: many leases
+    /// in one call.
+    /// @dev Reverts with `Marketplace_BatchTooLarge` above `MAX_BATCH_READ` ids. An unknown id
+    /// reads as `getLease` reads it (no provider, not active).
+    /// @param leaseIds The leases to read, at most `MAX_BATCH_READ`; repeats are read again.
+    function getLeases(uint256[] calldata leaseIds) external view returns (LeaseView[] memory);
 
     /// @notice What the provider can withdraw from a lease now (before the protocol fee).
     function accruedOf(uint256 leaseId) external view returns (uint256);

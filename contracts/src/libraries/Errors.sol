@@ -10,6 +10,9 @@ library Errors {
                               MARKETPLACE
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice A batch view (`getOrders`, `getLeases`) of more than `maxLength` ids.
+    error Marketplace_BatchTooLarge(uint256 length, uint256 maxLength);
+
     /// @notice `acceptBid` of a bid above the price the tenant agreed to pay: the provider raised it
     /// (cancelled and bid again) after the tenant read it.
     error Marketplace_BidAboveLimit(

@@ -195,6 +195,15 @@ contract Gas_Test is Test {
         market.withdraw(leaseIds(10));
     }
 
+    /// @dev Batch views, read by eth_call: what a call of `MAX_BATCH_READ` ids costs is about 50x.
+    function test_Gas_GetLeases_10Leases() external view {
+        market.getLeases(leaseIds(10));
+    }
+
+    function test_Gas_GetOrders_10Orders() external view {
+        market.getOrders(leaseIds(10));
+    }
+
     function test_Gas_Close() external {
         market.close(CLOSE_LEASE);
     }

@@ -14,6 +14,11 @@ function setup() {
         reads.push(id);
         return onChain.get(id)!;
       },
+      leases: async (ids) =>
+        ids.map((id) => {
+          reads.push(id);
+          return onChain.get(id)!;
+        }),
     },
     onChange: (id) => changed.push(id),
     clock,
@@ -42,6 +47,24 @@ describe('LeaseFacts', () => {
       const { facts, changed } = setup();
       await facts.read(1n);
       expect(changed).toEqual([]);
+    });
+  });
+
+  describe('readMany', () => {
+    it('reads in one batch, remembers each lease and tells a change as read does', async () => {
+      const { facts, reads, changed, change } = setup();
+      await facts.read(1n);
+      change({ active: false });
+      expect(await facts.readMany([1n])).toEqual([expect.objectContaining({ active: false })]);
+      expect(changed).toEqual([1n]);
+      expect(facts.cached(1n, 0)).toMatchObject({ active: false });
+      expect(reads).toEqual([1n, 1n]);
+    });
+
+    it('reads nothing for no ids', async () => {
+      const { facts, reads } = setup();
+      expect(await facts.readMany([])).toEqual([]);
+      expect(reads).toEqual([]);
     });
   });
 

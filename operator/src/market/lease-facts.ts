@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../base/clock.js';
 import type { ChainLease, LeaseReader } from './lease-reader.js';
 
 export interface LeaseFactsOptions {
-  readonly reader: Pick<LeaseReader, 'lease'>;
+  readonly reader: Pick<LeaseReader, 'lease' | 'leases'>;
   /** Called with a lease id whose verification facts differ from the previous read. */
   readonly onChange?: (leaseId: bigint) => void;
   readonly clock?: Clock;
@@ -26,6 +26,7 @@ function verificationFacts(lease: ChainLease): string {
  * @example
  * const facts = new LeaseFacts({ reader, onChange: (id) => leaseKeys.emit({ name: `lease-${id}` }) });
  * const lease = facts.cached(id, 15_000) ?? (await facts.read(id));
+ * const active = await facts.readMany(ids); // two calls per 500 leases
  */
 export class LeaseFacts {
   private readonly facts = new Map<
@@ -40,19 +41,29 @@ export class LeaseFacts {
 
   /** The lease on chain, read now (and remembered). */
   async read(leaseId: bigint): Promise<ChainLease> {
-    const lease = await this.options.reader.lease(leaseId);
-    const before = this.facts.get(leaseId)?.lease;
-    this.facts.set(leaseId, { lease, readAt: this.clock.now() });
-    if (before && verificationFacts(before) !== verificationFacts(lease)) {
-      this.options.onChange?.(leaseId);
-    }
-    return lease;
+    return this.remember(await this.options.reader.lease(leaseId));
+  }
+
+  /** Many leases on chain, read now in batches (and remembered), in the order of `leaseIds`. */
+  async readMany(leaseIds: readonly bigint[]): Promise<ChainLease[]> {
+    if (leaseIds.length === 0) return [];
+    const leases = await this.options.reader.leases(leaseIds);
+    return leases.map((lease) => this.remember(lease));
   }
 
   /** The last read of the lease if it is at most `maxAgeMs` old. */
   cached(leaseId: bigint, maxAgeMs: number): ChainLease | undefined {
     const entry = this.facts.get(leaseId);
     return entry && this.clock.now() - entry.readAt <= maxAgeMs ? entry.lease : undefined;
+  }
+
+  private remember(lease: ChainLease): ChainLease {
+    const before = this.facts.get(lease.leaseId)?.lease;
+    this.facts.set(lease.leaseId, { lease, readAt: this.clock.now() });
+    if (before && verificationFacts(before) !== verificationFacts(lease)) {
+      this.options.onChange?.(lease.leaseId);
+    }
+    return lease;
   }
 
   /** Forgets one lease (closed: read again if it ever matters), or all (after a reorg). */

@@ -5,9 +5,10 @@
 // (chain/marketplace/).
 import { findMarketplaceEvents, indexedTopic } from '../chain/event-query.js';
 import type { MarketplaceEventName } from '../chain/events.js';
-import { readLease } from '../chain/marketplace/read-lease.js';
-import { readOrder } from '../chain/marketplace/read-order.js';
+import { readLease, readLeases, type MarketplaceLease } from '../chain/marketplace/read-lease.js';
+import { readOrder, readOrders, type MarketplaceOrder } from '../chain/marketplace/read-order.js';
 import type { RpcPool } from '../chain/rpc.js';
+import { mapWithConcurrency } from './concurrency.js';
 import { latestBlock } from './market-reader.js';
 import { manifestText, orderResources, type OrderResources } from './order.js';
 
@@ -41,17 +42,57 @@ export interface LeaseClosing {
   readonly blockNumber: number;
 }
 
+/** The Marketplace's MAX_BATCH_READ: the most ids one getLeases or getOrders call reads. */
+export const maxBatchRead = 500;
+
+/** Batch calls of a {@link LeaseReader.leases} in flight at once. */
+const batchConcurrency = 4;
+
+/** Blocks whose payments {@link LeaseReader.paidOutByLease} reads, both ends included. */
+export interface PaidOutRange {
+  readonly fromBlock?: number;
+  readonly toBlock: number;
+}
+
 export interface LeaseReader {
   lease(leaseId: bigint): Promise<ChainLease>;
+  /**
+   * Many leases, in the order of `leaseIds`, as {@link lease} reads each: two calls (getLeases and
+   * getOrders) per {@link maxBatchRead} ids.
+   */
+  leases(leaseIds: readonly bigint[]): Promise<ChainLease[]>;
   /** The manifest text in force: the last ManifestUpdated, else the order's. Undefined if not UTF-8. */
   manifest(leaseId: bigint): Promise<string | undefined>;
   /** Ids of the leases `provider` won in the block range (LeaseCreated events). */
   leasesWonBy(provider: string, fromBlock: number, toBlock: number): Promise<bigint[]>;
   closing(leaseId: bigint): Promise<LeaseClosing | undefined>;
-  /** Total paid to `provider` for the lease: withdrawals and the final settlement, net of fees. */
-  paidOut(leaseId: bigint, provider: string): Promise<bigint>;
+  /**
+   * What `provider` was paid per lease in the block range, net of fees: its withdrawals and the
+   * final settlements of closes. Two paged getLogs whatever the number of leases; `fromBlock`
+   * defaults to the reader's first block.
+   */
+  paidOutByLease(provider: string, range: PaidOutRange): Promise<Map<bigint, bigint>>;
   /** The latest block's number and time (unix seconds). */
   latestBlock(): Promise<{ readonly number: number; readonly timestamp: number }>;
+}
+
+/** A lease and its order, as the marketplace's views read them, in the operator's terms. */
+function chainLease(lease: MarketplaceLease, order: MarketplaceOrder): ChainLease {
+  return {
+    leaseId: lease.leaseId,
+    exists: lease.exists,
+    tenant: order.tenant,
+    provider: lease.provider,
+    active: lease.exists && lease.active,
+    pricePerSecond: lease.pricePerSecond,
+    accrued: lease.accrued,
+    remaining: lease.remaining,
+    fundedUntil: Number(lease.fundedUntil),
+    closedAt: Number(lease.closedAt),
+    feeBps: Number(lease.feeBps),
+    manifestHash: order.manifestHash.toLowerCase(),
+    resources: orderResources(order.resources),
+  };
 }
 
 /**
@@ -71,21 +112,25 @@ export function rpcLeaseReader(rpc: RpcPool, address: string, fromBlock: number)
           readOrder(p, { marketplace: address, orderId: leaseId }),
         ),
       ]);
-      return {
-        leaseId,
-        exists: lease.exists,
-        tenant: order.tenant,
-        provider: lease.provider,
-        active: lease.exists && lease.active,
-        pricePerSecond: lease.pricePerSecond,
-        accrued: lease.accrued,
-        remaining: lease.remaining,
-        fundedUntil: Number(lease.fundedUntil),
-        closedAt: Number(lease.closedAt),
-        feeBps: Number(lease.feeBps),
-        manifestHash: order.manifestHash.toLowerCase(),
-        resources: orderResources(order.resources),
-      };
+      return chainLease(lease, order);
+    },
+    async leases(leaseIds) {
+      const chunks: bigint[][] = [];
+      for (let i = 0; i < leaseIds.length; i += maxBatchRead) {
+        chunks.push(leaseIds.slice(i, i + maxBatchRead));
+      }
+      const read = await mapWithConcurrency(chunks, batchConcurrency, async (ids) => {
+        const [leases, orders] = await Promise.all([
+          rpc.call('Marketplace.getLeases', (p) =>
+            readLeases(p, { marketplace: address, leaseIds: ids }),
+          ),
+          rpc.call('Marketplace.getOrders', (p) =>
+            readOrders(p, { marketplace: address, orderIds: ids }),
+          ),
+        ]);
+        return leases.map((lease, i) => chainLease(lease, orders[i]!));
+      });
+      return read.flat();
     },
     async manifest(leaseId) {
       const id = indexedTopic(leaseId);
@@ -112,14 +157,27 @@ export function rpcLeaseReader(rpc: RpcPool, address: string, fromBlock: number)
         blockNumber: closed.blockNumber,
       };
     },
-    async paidOut(leaseId, provider) {
-      const id = indexedTopic(leaseId);
-      const [withdrawals, closed] = await Promise.all([
-        events('Withdrawn', [id, indexedTopic(provider)]),
-        events('LeaseClosed', [id, null, indexedTopic(provider)]),
+    async paidOutByLease(provider, range) {
+      const topic = indexedTopic(provider);
+      const query = { fromBlock: range.fromBlock ?? fromBlock, toBlock: range.toBlock };
+      const [withdrawals, closes] = await Promise.all([
+        findMarketplaceEvents(rpc, address, {
+          ...query,
+          event: 'Withdrawn',
+          indexed: [null, topic],
+        }),
+        findMarketplaceEvents(rpc, address, {
+          ...query,
+          event: 'LeaseClosed',
+          indexed: [null, null, topic],
+        }),
       ]);
-      const withdrawn = withdrawals.reduce((sum, { args }) => sum + args.amount - args.fee, 0n);
-      return closed.reduce((sum, { args }) => sum + args.providerPayout, withdrawn);
+      const paid = new Map<bigint, bigint>();
+      const add = (leaseId: bigint, amount: bigint) =>
+        paid.set(leaseId, (paid.get(leaseId) ?? 0n) + amount);
+      for (const { args } of withdrawals) add(args.leaseId, args.amount - args.fee);
+      for (const { args } of closes) add(args.leaseId, args.providerPayout);
+      return paid;
     },
     latestBlock: () => latestBlock(rpc),
   };

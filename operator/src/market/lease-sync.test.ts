@@ -33,7 +33,7 @@ function pool(name: string, memoryMiB = 81_559): GpuNodePool {
 
 /** The marketplace's lease side in memory. */
 class FakeChain implements LeaseReader {
-  readonly leases = new Map<bigint, ChainLease>();
+  readonly onChain = new Map<bigint, ChainLease>();
   readonly manifests = new Map<bigint, string>();
   readonly closings = new Map<bigint, LeaseClosing>();
   /** LeaseCreated events: lease id, provider, block. */
@@ -49,7 +49,7 @@ class FakeChain implements LeaseReader {
     this.head += 1;
     this.created.push({ leaseId, provider, block: this.head });
     this.manifests.set(leaseId, canonicalManifest(manifest));
-    this.leases.set(leaseId, {
+    this.onChain.set(leaseId, {
       leaseId,
       exists: true,
       tenant,
@@ -75,22 +75,25 @@ class FakeChain implements LeaseReader {
   }
 
   close(leaseId: bigint, closedBy: string, refund: bigint): ChainEvent {
-    const lease = this.leases.get(leaseId)!;
-    this.leases.set(leaseId, { ...lease, active: false, remaining: 0n, closedAt: 1 });
+    const lease = this.onChain.get(leaseId)!;
+    this.onChain.set(leaseId, { ...lease, active: false, remaining: 0n, closedAt: 1 });
     this.closings.set(leaseId, { closedBy, providerPayout: 5n, refund, blockNumber: this.head });
     return event('LeaseClosed', { leaseId, tenant, provider: lease.provider, closedBy });
   }
 
   updateManifest(leaseId: bigint, manifest: unknown): ChainEvent {
     this.manifests.set(leaseId, canonicalManifest(manifest));
-    const lease = this.leases.get(leaseId)!;
-    this.leases.set(leaseId, { ...lease, manifestHash: canonicalManifestHash(manifest) });
+    const lease = this.onChain.get(leaseId)!;
+    this.onChain.set(leaseId, { ...lease, manifestHash: canonicalManifestHash(manifest) });
     return event('ManifestUpdated', { leaseId, tenant });
   }
 
   async lease(leaseId: bigint): Promise<ChainLease> {
     this.reads.push(leaseId);
-    return this.leases.get(leaseId) ?? { ...absent, leaseId };
+    return this.onChain.get(leaseId) ?? { ...absent, leaseId };
+  }
+  async leases(leaseIds: readonly bigint[]): Promise<ChainLease[]> {
+    return Promise.all(leaseIds.map((id) => this.lease(id)));
   }
   async manifest(leaseId: bigint): Promise<string | undefined> {
     return this.manifests.get(leaseId);
@@ -105,8 +108,8 @@ class FakeChain implements LeaseReader {
   async closing(leaseId: bigint): Promise<LeaseClosing | undefined> {
     return this.closings.get(leaseId);
   }
-  async paidOut(): Promise<bigint> {
-    return 0n;
+  async paidOutByLease(): Promise<Map<bigint, bigint>> {
+    return new Map();
   }
   async latestBlock(): Promise<{ number: number; timestamp: number }> {
     return { number: this.head, timestamp: 1_000 + this.head };
@@ -213,7 +216,7 @@ function syncOptions(chain: FakeChain, objects: FakeObjects) {
 /** The object the sync should make for the lease on `poolName`. */
 async function expected(chain: FakeChain, leaseId: bigint, poolName: string) {
   const manifest = parseManifestYaml((await chain.manifest(leaseId))!);
-  return chainComputeLease(chain.leases.get(leaseId)!, pool(poolName), manifest, providerLabels);
+  return chainComputeLease(chain.onChain.get(leaseId)!, pool(poolName), manifest, providerLabels);
 }
 
 /** An object applied by hand (no source label) for a lease of this provider. */
@@ -346,7 +349,7 @@ describe('LeaseSync', () => {
     const ancestor = chain.head;
     await sync.handle([chain.close(1n, tenant, 500n), chain.close(2n, tenant, 500n)]);
     // The new fork after `ancestor` lacks lease 1's close; lease 2 is closed in it too.
-    chain.leases.set(1n, { ...chain.leases.get(1n)!, active: true, remaining: 1_000_000n });
+    chain.onChain.set(1n, { ...chain.onChain.get(1n)!, active: true, remaining: 1_000_000n });
     chain.closings.delete(1n);
     await sync.afterReorg(ancestor - 1);
     expect(objects.removed).toEqual(['lease-1']);
@@ -361,7 +364,7 @@ describe('LeaseSync', () => {
     await sync.resync();
     await sync.handle([chain.close(1n, tenant, 500n)]);
     // Even if the chain said otherwise, a close under the ancestor is not re-read.
-    chain.leases.set(1n, { ...chain.leases.get(1n)!, active: true });
+    chain.onChain.set(1n, { ...chain.onChain.get(1n)!, active: true });
     await sync.afterReorg(chain.head);
     expect(objects.removed).toEqual([]);
   });
@@ -447,7 +450,7 @@ describe('LeaseSync', () => {
     await sync.handle(page);
     await sync.resync();
     expect(objects.applied).toHaveLength(1);
-    expect(objects.applied[0]?.spec.manifestHash).toBe(chain.leases.get(1n)?.manifestHash);
+    expect(objects.applied[0]?.spec.manifestHash).toBe(chain.onChain.get(1n)?.manifestHash);
   });
 
   it("handles only events of this provider's leases", async () => {

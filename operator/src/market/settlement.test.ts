@@ -5,7 +5,7 @@ import { marketplaceAbi } from '../chain/abi/index.js';
 import type { TransactionIntent } from '../chain/intent.js';
 import type { SendResult } from '../chain/tx-sender.js';
 import { validLease } from '../workloads/testing/corpus.js';
-import type { ChainLease, LeaseClosing, LeaseReader } from './lease-reader.js';
+import type { ChainLease, LeaseClosing, LeaseReader, PaidOutRange } from './lease-reader.js';
 import { chainSource, leaseSourceLabel } from './lease-spec.js';
 import { marketMetrics } from './metrics.js';
 import { LeaseFacts } from './lease-facts.js';
@@ -21,14 +21,18 @@ const day = 86_400;
 
 /** The marketplace's leases in memory; close and withdraw change them as the contract would. */
 class FakeChain implements LeaseReader {
-  readonly leases = new Map<bigint, ChainLease>();
-  readonly paid = new Map<bigint, bigint>();
+  readonly onChain = new Map<bigint, ChainLease>();
+  /** Payments to the provider, each in a block of its own. */
+  readonly payments: { leaseId: bigint; amount: bigint; block: number }[] = [];
   time = start;
-  /** Lease ids in the order `lease` was asked for them. */
+  block = 100;
+  /** Lease ids in the order they were read, one by one or in a batch. */
   readonly reads: bigint[] = [];
+  /** Calls of each reader method: what the RPC requests of a round scale with. */
+  readonly calls = { lease: 0, leases: 0, paidOutByLease: 0, latestBlock: 0 };
 
   add(leaseId: bigint, patch: Partial<ChainLease> = {}): void {
-    this.leases.set(
+    this.onChain.set(
       leaseId,
       chainLease(leaseId, {
         provider: me,
@@ -41,19 +45,31 @@ class FakeChain implements LeaseReader {
   }
 
   set(leaseId: bigint, patch: Partial<ChainLease>): void {
-    this.leases.set(leaseId, { ...this.leases.get(leaseId)!, ...patch });
+    this.onChain.set(leaseId, { ...this.onChain.get(leaseId)!, ...patch });
+  }
+
+  /** A payment to the provider in a new block (a withdrawal, or a close's payout). */
+  pay(leaseId: bigint, amount: bigint): void {
+    this.payments.push({ leaseId, amount, block: ++this.block });
   }
 
   /** Pays the provider what the lease accrued (withdraw, or the close of an exhausted lease). */
   payOut(leaseId: bigint): void {
-    const lease = this.leases.get(leaseId)!;
-    this.paid.set(leaseId, (this.paid.get(leaseId) ?? 0n) + lease.accrued);
+    this.pay(leaseId, this.onChain.get(leaseId)!.accrued);
     this.set(leaseId, { accrued: 0n });
   }
 
   async lease(leaseId: bigint): Promise<ChainLease> {
+    this.calls.lease++;
+    return this.read(leaseId);
+  }
+  async leases(leaseIds: readonly bigint[]): Promise<ChainLease[]> {
+    this.calls.leases++;
+    return leaseIds.map((id) => this.read(id));
+  }
+  private read(leaseId: bigint): ChainLease {
     this.reads.push(leaseId);
-    const lease = this.leases.get(leaseId);
+    const lease = this.onChain.get(leaseId);
     if (!lease) throw new Error(`no lease ${leaseId}`);
     return lease;
   }
@@ -66,11 +82,22 @@ class FakeChain implements LeaseReader {
   async closing(): Promise<LeaseClosing | undefined> {
     return undefined;
   }
-  async paidOut(leaseId: bigint): Promise<bigint> {
-    return this.paid.get(leaseId) ?? 0n;
+  async paidOutByLease(
+    _provider: string,
+    { fromBlock = 0, toBlock }: PaidOutRange,
+  ): Promise<Map<bigint, bigint>> {
+    this.calls.paidOutByLease++;
+    const paid = new Map<bigint, bigint>();
+    for (const { leaseId, amount, block } of this.payments) {
+      if (block >= fromBlock && block <= toBlock) {
+        paid.set(leaseId, (paid.get(leaseId) ?? 0n) + amount);
+      }
+    }
+    return paid;
   }
   async latestBlock(): Promise<{ number: number; timestamp: number }> {
-    return { number: 100, timestamp: this.time };
+    this.calls.latestBlock++;
+    return { number: this.block, timestamp: this.time };
   }
 }
 
@@ -115,7 +142,7 @@ class FakeSync {
   readonly synced: bigint[] = [];
   constructor(private readonly chain: FakeChain) {}
   activeLeases(): bigint[] {
-    return [...this.chain.leases.values()].filter((l) => l.active).map((l) => l.leaseId);
+    return [...this.chain.onChain.values()].filter((l) => l.active).map((l) => l.leaseId);
   }
   async sync(leaseId: bigint): Promise<void> {
     this.synced.push(leaseId);
@@ -218,7 +245,7 @@ describe('Settlement', () => {
     expect(sender.methods()).toEqual(['close(1)']);
     expect(sender.sent[0]?.key).toBe('close/1');
     expect(sync.synced).toEqual([1n]);
-    expect(chain.leases.get(1n)?.active).toBe(false);
+    expect(chain.onChain.get(1n)?.active).toBe(false);
     expect(await counter(metrics.exhaustedLeasesClosed)).toBe(1);
     expect(await counter(metrics.settlementGasWei)).toBe(21_000);
     // Reported from a read after the close: closed, with the close's payout.
@@ -240,10 +267,10 @@ describe('Settlement', () => {
     const { chain, sender, sync, lease, settlement } = setup();
     lease(1n, { remaining: 0n, accrued: 0n });
     const read = chain.lease.bind(chain);
-    // The tenant's top-up lands between the tick's read and the sender's precheck.
-    let calls = 0;
+    // The tenant's top-up lands between the tick's read and the sender's precheck (the one read
+    // of a single lease).
     chain.lease = async (leaseId) => {
-      if (++calls === 2) chain.set(leaseId, { remaining: 500n });
+      chain.set(leaseId, { remaining: 500n });
       return read(leaseId);
     };
     await settlement.tick();
@@ -333,7 +360,7 @@ describe('Settlement', () => {
     chain.set(1n, { remaining: 0n });
     await settlement.tick();
     expect(objects.warnings.map((w) => w.reason)).toEqual(['EscrowLow']);
-    expect(chain.leases.get(1n)?.active).toBe(false);
+    expect(chain.onChain.get(1n)?.active).toBe(false);
   });
 
   it('warns EscrowExhausted for an exhausted lease it does not close', async () => {
@@ -373,7 +400,7 @@ describe('Settlement', () => {
     await settlement.tick();
     expect(objects.writes.at(-1)?.status.amountWithdrawn).toBe('0');
     chain.set(1n, { active: false, closedAt: start });
-    chain.paid.set(1n, 4_000n); // the tenant's close paid the provider what had accrued
+    chain.pay(1n, 4_000n); // the tenant's close paid the provider what had accrued
     await settlement.tick();
     expect(objects.writes.at(-1)?.status).toMatchObject({ amountWithdrawn: '4000' });
   });
@@ -383,7 +410,7 @@ describe('Settlement', () => {
     lease(1n, { accrued: 0n });
     await settlement.tick();
     chain.set(1n, { active: false, closedAt: start + 60 });
-    chain.paid.set(1n, 600n);
+    chain.pay(1n, 600n);
     const after = restart();
     chain.reads.length = 0;
     await after.tick();
@@ -398,15 +425,30 @@ describe('Settlement', () => {
   it('reads nothing more of a lease without a ComputeLease', async () => {
     const { chain, objects, settlement } = setup();
     chain.add(1n, { accrued: 0n });
-    const paidOut = chain.paidOut.bind(chain);
-    const asked: bigint[] = [];
-    chain.paidOut = async (leaseId) => {
-      asked.push(leaseId);
-      return paidOut(leaseId);
-    };
     await settlement.tick();
     expect(objects.writes).toEqual([]);
-    expect(asked).toEqual([]);
+    expect(chain.calls.paidOutByLease).toBe(0);
+  });
+
+  it('reads a round of many leases in batches, and payments only once one was made', async () => {
+    const { chain, sender, settlement, lease } = setup({ batchSize: 500 });
+    const ids = Array.from({ length: 1_200 }, (_, i) => BigInt(i + 1));
+    for (const id of ids) lease(id, { accrued: 0n });
+    await settlement.tick();
+    // One batch read of every lease; the head, then every payment so far in one look-up.
+    expect(chain.calls).toEqual({ lease: 0, leases: 1, paidOutByLease: 1, latestBlock: 2 });
+
+    chain.time += 60;
+    await settlement.tick();
+    // Nothing paid since: no payment look-up.
+    expect(chain.calls).toEqual({ lease: 0, leases: 2, paidOutByLease: 1, latestBlock: 3 });
+
+    for (const id of ids) chain.set(id, { accrued: 1_000n });
+    chain.time += 3600;
+    await settlement.tick();
+    expect(sender.methods()).toHaveLength(3);
+    // The paid leases read again in one batch, and their payments in one look-up.
+    expect(chain.calls).toEqual({ lease: 0, leases: 4, paidOutByLease: 2, latestBlock: 5 });
   });
 
   it('gives a hand-applied lease it reported a last report once it closes', async () => {

@@ -13,12 +13,12 @@ import { describeError } from '../chain/rpc.js';
 import type { SendResult } from '../chain/tx-sender.js';
 import type { Condition } from '../kube/conditions.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
-import { mapWithConcurrency } from './concurrency.js';
 import type { ChainLease, LeaseReader } from './lease-reader.js';
 import { chainSource, leaseSourceLabel } from './lease-spec.js';
 import type { LeaseFacts } from './lease-facts.js';
 import type { LeaseSync } from './lease-sync.js';
 import type { MarketMetrics } from './metrics.js';
+import { PaidOutTotals } from './paid-out.js';
 import {
   fundedReasons,
   isExhausted,
@@ -27,9 +27,6 @@ import {
   type SettlementPolicy,
   type SettlementStatus,
 } from './settlement-status.js';
-
-/** Leases read at once in a round. */
-const readConcurrency = 8;
 
 /** The cluster side of the settlement: the leases' status and Events. */
 export interface SettlementObjects {
@@ -45,7 +42,7 @@ export interface SettlementOptions {
   readonly reader: LeaseReader;
   readonly sync: Pick<LeaseSync, 'activeLeases' | 'sync'>;
   /** Where leases are read (shared with the lease sync and the verifier). */
-  readonly facts: Pick<LeaseFacts, 'read'>;
+  readonly facts: Pick<LeaseFacts, 'readMany'>;
   readonly sender: { send(intent: TransactionIntent): Promise<SendResult> };
   readonly objects: SettlementObjects;
   readonly marketplace: string;
@@ -66,17 +63,18 @@ export interface SettlementOptions {
 export class Settlement {
   /** Chain time of the last withdrawal round (0: none yet in this process). */
   private lastWithdrawalAt = 0;
-  /** What each lease paid the provider so far; recomputed after each payment. */
-  private readonly paid = new Map<bigint, bigint>();
+  /** What each lease paid the provider so far; read again after a payment. */
+  private readonly paid: PaidOutTotals;
   private readonly logger: Logger;
 
   constructor(private readonly options: SettlementOptions) {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'settlement' });
+    this.paid = new PaidOutTotals(options.reader, options.provider);
   }
 
   /** After a reorg: the payments read and the last withdrawal may be of the old fork only. */
   afterReorg(): void {
-    this.paid.clear();
+    this.paid.forget();
     this.lastWithdrawalAt = 0;
   }
 
@@ -87,7 +85,8 @@ export class Settlement {
     const ids = new Set([...sync.activeLeases(), ...this.unreportedClosings()]);
     if (ids.size === 0) return;
     const { timestamp } = await reader.latestBlock();
-    const read = await mapWithConcurrency([...ids], readConcurrency, (id) => facts.read(id));
+    // All leases in a few batch calls: the round's reads do not grow with the leases' number.
+    const read = await facts.readMany([...ids]);
     // Only leases the chain says are this provider's are closed, withdrawn or reported.
     const leases = read.filter((lease) => sameAddress(lease.provider, this.options.provider));
 
@@ -109,12 +108,20 @@ export class Settlement {
       }
       this.lastWithdrawalAt = timestamp;
     }
+    const reread = new Map((await facts.readMany([...paidNow])).map((l) => [l.leaseId, l]));
     const objectsOf = this.objectsByLease();
-    for (const lease of leases) {
-      const current = paidNow.has(lease.leaseId) ? await facts.read(lease.leaseId) : lease;
+    const reported = leases
+      .map((lease) => reread.get(lease.leaseId) ?? lease)
+      .filter((lease) => objectsOf.has(lease.leaseId.toString()));
+    if (paidNow.size > 0) this.paid.paymentMade();
+    // A close pays the provider too, whoever closed it: the last report reads what it paid.
+    if (reported.length > 0 && (this.paid.due || reported.some((lease) => !lease.active))) {
+      await this.paid.refresh((await reader.latestBlock()).number);
+    }
+    for (const lease of reported) {
       for (const object of objectsOf.get(lease.leaseId.toString()) ?? []) {
-        if (sameAddress(object.spec.tenant, current.tenant)) {
-          await this.report(object, current, timestamp, policy);
+        if (sameAddress(object.spec.tenant, lease.tenant)) {
+          await this.report(object, lease, timestamp, policy);
         }
       }
     }
@@ -177,7 +184,6 @@ export class Settlement {
     if (result.status !== 'mined') return false;
     metrics?.exhaustedLeasesClosed.inc();
     metrics?.settlementGasWei.inc({ method: 'close' }, gasCost(result));
-    this.paid.delete(leaseId);
     this.logger.info('closed a lease whose escrow ran out', {
       leaseId: leaseId.toString(),
       txHash: result.receipt.hash,
@@ -197,7 +203,6 @@ export class Settlement {
     metrics?.withdrawals.inc();
     metrics?.leasesWithdrawn.inc(batch.length);
     metrics?.settlementGasWei.inc({ method: 'withdraw' }, gasCost(result));
-    for (const id of batch) this.paid.delete(id);
     this.logger.info('withdrew accrued escrow', {
       leases: batch.length,
       txHash: result.receipt.hash,
@@ -213,14 +218,8 @@ export class Settlement {
     now: number,
     policy: SettlementPolicy,
   ): Promise<void> {
-    const { objects, reader, provider } = this.options;
-    const leaseId = lease.leaseId;
-    let paid = this.paid.get(leaseId);
-    // A close pays the provider too, whoever closed it: the last report reads what it paid.
-    if (paid === undefined || !lease.active) {
-      paid = await reader.paidOut(leaseId, provider);
-      this.paid.set(leaseId, paid);
-    }
+    const { objects } = this.options;
+    const paid = this.paid.of(lease.leaseId);
     const previous = (object.status?.conditions ?? []) as Condition[];
     const status = settlementStatus(lease, paid, now, policy, previous);
     if (!changed(object, status)) return;

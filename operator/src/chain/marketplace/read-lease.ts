@@ -24,6 +24,15 @@ export interface ReadLeaseParameters {
 
 export type ReadLeaseReturnType = MarketplaceLease;
 
+export interface ReadLeasesParameters {
+  /** The Marketplace contract's address. */
+  readonly marketplace: string;
+  /** At most the contract's `MAX_BATCH_READ` ids (500); more revert. */
+  readonly leaseIds: readonly bigint[];
+}
+
+export type ReadLeasesReturnType = MarketplaceLease[];
+
 /**
  * Reads a lease (`getLease`): the one reader of a lease, for the operator (over its RPC pool) and
  * the tenant CLI alike.
@@ -37,5 +46,24 @@ export async function readLease(
   { marketplace, leaseId }: ReadLeaseParameters,
 ): Promise<ReadLeaseReturnType> {
   const view = await readView(runner, { marketplace, method: 'getLease', args: [leaseId] });
+  return marketplaceLease(leaseId, view);
+}
+
+/**
+ * Reads many leases in one call (`getLeases`), in the order of `leaseIds`, each as
+ * {@link readLease} reads it: what a reader of every active lease builds on.
+ *
+ * @example
+ * const leases = await readLeases(provider, { marketplace, leaseIds: [7n, 8n] });
+ */
+export async function readLeases(
+  runner: ContractRunner,
+  { marketplace, leaseIds }: ReadLeasesParameters,
+): Promise<ReadLeasesReturnType> {
+  const views = await readView(runner, { marketplace, method: 'getLeases', args: [leaseIds] });
+  return views.map((view, i) => marketplaceLease(leaseIds[i]!, view));
+}
+
+function marketplaceLease(leaseId: bigint, view: LeaseView): MarketplaceLease {
   return { ...view, leaseId, exists: view.provider !== ZeroAddress };
 }

@@ -32,6 +32,15 @@ export interface ReadOrderParameters {
 
 export type ReadOrderReturnType = MarketplaceOrder;
 
+export interface ReadOrdersParameters {
+  /** The Marketplace contract's address. */
+  readonly marketplace: string;
+  /** At most the contract's `MAX_BATCH_READ` ids (500); more revert. */
+  readonly orderIds: readonly bigint[];
+}
+
+export type ReadOrdersReturnType = MarketplaceOrder[];
+
 /**
  * Reads an order (`getOrder`): the one reader of an order, for the operator (over its RPC pool)
  * and the tenant CLI alike.
@@ -45,6 +54,25 @@ export async function readOrder(
   { marketplace, orderId }: ReadOrderParameters,
 ): Promise<ReadOrderReturnType> {
   const view = await readView(runner, { marketplace, method: 'getOrder', args: [orderId] });
+  return marketplaceOrder(orderId, view);
+}
+
+/**
+ * Reads many orders in one call (`getOrders`), in the order of `orderIds`, each as
+ * {@link readOrder} reads it.
+ *
+ * @example
+ * const orders = await readOrders(provider, { marketplace, orderIds: [7n, 8n] });
+ */
+export async function readOrders(
+  runner: ContractRunner,
+  { marketplace, orderIds }: ReadOrdersParameters,
+): Promise<ReadOrdersReturnType> {
+  const views = await readView(runner, { marketplace, method: 'getOrders', args: [orderIds] });
+  return views.map((view, i) => marketplaceOrder(orderIds[i]!, view));
+}
+
+function marketplaceOrder(orderId: bigint, view: OrderView): MarketplaceOrder {
   return { ...view, orderId, status: orderStatusOf(view.status) };
 }
 
