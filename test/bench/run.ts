@@ -7,6 +7,7 @@ import { stackDir } from '../stack/paths.js';
 import { faultFigures } from './faults.js';
 import { followerCatchUp } from './follower.js';
 import { gasTable } from './gas.js';
+import { gatewayFigures } from './gateway.js';
 import { leaseLatency } from './leases.js';
 import { marketFigures } from './market.js';
 import { formatSection, type Benchmark, type Section } from './report.js';
@@ -16,6 +17,7 @@ const benchmarks: Record<string, Benchmark> = {
   faults: faultFigures,
   follower: followerCatchUp,
   gas: gasTable,
+  gateway: gatewayFigures,
   leases: leaseLatency,
   market: marketFigures,
   'stack-boot': stackBoot,

@@ -102,8 +102,9 @@ async function replicaPod(
     namespace,
     labelSelector: `${labels.service}=${query.service}`,
   });
+  // A pod that is going, or not started yet, has no log to follow.
   return items
-    .filter((pod) => !pod.metadata?.deletionTimestamp)
+    .filter((pod) => !pod.metadata?.deletionTimestamp && pod.status?.phase !== 'Pending')
     .sort(
       (a, b) =>
         String(a.metadata?.creationTimestamp).localeCompare(
@@ -112,21 +113,29 @@ async function replicaPod(
     )[query.replica];
 }
 
-/** Splits a timestamped log stream into lines, handing on each line newer than `after`. */
+/** Where a follow is: the time of the last line sent. */
+interface FollowState {
+  last?: string;
+}
+
+/**
+ * Splits a timestamped log stream into lines and hands each on, its time stripped; a reopened
+ * log repeats lines up to the last one sent, which are skipped (RFC 3339 times compare as text;
+ * lines of one stream may share a time, and all of those are sent).
+ */
 async function relayLines(
   stream: IncomingMessage,
-  after: string | undefined,
+  state: FollowState,
   write: (line: string) => void,
-): Promise<string | undefined> {
-  let last = after;
+): Promise<void> {
+  const after = state.last;
   let buffered = '';
   stream.setEncoding('utf8');
   const take = (line: string): void => {
     const space = line.indexOf(' ');
     const stamp = space > 0 ? line.slice(0, space) : '';
-    // RFC 3339 with nanoseconds compares as text; a line at or before `last` was sent already.
-    if (last !== undefined && stamp <= last) return;
-    last = stamp || last;
+    if (after !== undefined && stamp <= after) return;
+    state.last = stamp || state.last;
     write(`${space > 0 ? line.slice(space + 1) : line}\n`);
   };
   for await (const chunk of stream) {
@@ -139,7 +148,35 @@ async function relayLines(
     }
   }
   if (buffered) take(buffered);
-  return last;
+}
+
+/** How often a follow checks that its lease is open, and (every fifth time) that its pod is. */
+const watchdogMs = 1_000;
+
+/**
+ * Ends a followed stream when the lease closes or its pod goes (the API server keeps a follow
+ * open after the pod is deleted): the follow then opens the replica's next pod, or ends.
+ */
+function endWhenGone(
+  stream: IncomingMessage,
+  client: KubeClient,
+  pod: Pod,
+  isOpen: () => boolean,
+): () => void {
+  let ticks = 0;
+  const timer = setInterval(() => {
+    if (!isOpen()) return void stream.destroy();
+    if (++ticks % 5 !== 0) return;
+    const { name, namespace, uid } = pod.metadata ?? {};
+    void client
+      .list(PodKind, { namespace, fieldSelector: `metadata.name=${name ?? ''}` })
+      .then(({ items: [now] }) => {
+        if (!now || now.metadata?.uid !== uid || now.metadata?.deletionTimestamp) stream.destroy();
+      })
+      .catch(() => undefined); // the API server away: look again next time
+  }, watchdogMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**
@@ -163,11 +200,12 @@ export async function streamLogs(
       `service ${query.service} has no replica ${query.replica} running now`,
     );
   }
-  let last: string | undefined;
+  const state: FollowState = {};
   let first = true;
   for (;;) {
     const name = pod?.metadata?.name;
-    if (name) {
+    if (pod && name) {
+      const { last } = state;
       const stream = await client
         .stream(
           objectPath(PodKind, namespace, name, 'log'),
@@ -193,7 +231,13 @@ export async function streamLogs(
           throw error;
         });
       first = false;
-      if (stream) last = await relayLines(stream, last, write).catch(() => last);
+      if (stream) {
+        const stop = query.follow ? endWhenGone(stream, client, pod, isOpen) : () => undefined;
+        // A stream cut (the pod gone, the connection lost) ends this round; a follow goes on.
+        await relayLines(stream, state, write)
+          .catch(() => undefined)
+          .finally(stop);
+      }
     }
     if (!query.follow || signal.aborted || !isOpen()) return;
     await sleep(systemClock, reopenDelayMs, signal);

@@ -32,7 +32,7 @@ export interface GatewayOptions {
   readonly cache: InformerCache;
   /** Per tenant. Default 10 requests per second, bursts of 40. */
   readonly rateLimit?: RateLimit;
-  /** Per client address, before the signature is checked. Default 50 per second, bursts of 200. */
+  /** Per client address, before the signature is checked. Default 200 per second, bursts of 1,000. */
   readonly addressRateLimit?: RateLimit;
   /** Request bodies larger than this are refused. Default 64 KiB. */
   readonly maxBodyBytes?: number;
@@ -122,7 +122,7 @@ export function createGateway(options: GatewayOptions): {
   const directory = new LeaseDirectory(options.cache);
   const nonces = new NonceBook();
   const tenants = new RateLimiter(options.rateLimit ?? { perSecond: 10, burst: 40 });
-  const addresses = new RateLimiter(options.addressRateLimit ?? { perSecond: 50, burst: 200 });
+  const addresses = new RateLimiter(options.addressRateLimit ?? { perSecond: 200, burst: 1000 });
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
   const logger = (options.logger ?? silentLogger()).child({ component: 'gateway' });
   const now = options.now ?? (() => Date.now());

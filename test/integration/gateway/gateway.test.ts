@@ -11,7 +11,7 @@ import { ComputeLeaseKind, ProviderKind } from '../../../operator/src/api/kinds.
 import type { Provider } from '../../../operator/src/api/provider.js';
 import { signGatewayRequest } from '../../../operator/src/gateway/request-signature.js';
 import type { KubeClient } from '../../../operator/src/kube/index.js';
-import { DeploymentKind, SecretKind } from '../../../operator/src/kube/index.js';
+import { DeploymentKind, PodKind, SecretKind } from '../../../operator/src/kube/index.js';
 import { leaseNamespaceName } from '../../../operator/src/workloads/names.js';
 import { repoRoot } from '../../stack/paths.js';
 import {
@@ -27,6 +27,8 @@ import {
   testLease,
   waitForLease,
 } from '../../harness/cluster-fixtures.js';
+import { appendPodLog, removePodLogs, setPodLogs } from '../../harness/pod-logs.js';
+import { waitFor } from '../../harness/stack.js';
 import { startTestGateway, type TestGateway } from '../../harness/test-gateway.js';
 import { startOperator, type OperatorProcess } from '../../harness/test-run-operator.js';
 
@@ -221,6 +223,57 @@ describe('the provider gateway', () => {
           await call('GET', route('status', '999999999999'), { leaseId: 999999999999n }),
         ),
       ).toBe('NoSuchLease');
+    },
+    slow,
+  );
+
+  it(
+    "follows a replica's log across a pod replacement, and ends when the lease closes",
+    async () => {
+      const namespace = leaseNamespaceName(lease.spec.leaseId);
+      const running = async () =>
+        (await client.list(PodKind, { namespace })).items.filter(
+          (pod) => pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp,
+        );
+      const [first] = await running();
+      const firstName = first?.metadata?.name;
+      if (!firstName) throw new Error(`lease ${lease.spec.leaseId} has no running pod`);
+      const firstFiles = setPodLogs(namespace, firstName, [`first pod ${run}`]);
+      const follow = await call('GET', `${route('logs')}?follow=true`);
+      expect(follow.status).toBe(200);
+      let seen = '';
+      const ended = (async () => {
+        const decoder = new TextDecoder();
+        for await (const chunk of follow.body!) seen += decoder.decode(chunk as Uint8Array);
+      })();
+      const shows = (text: string) =>
+        waitFor(`the follow to show "${text}"`, async () => seen.includes(text), 30_000, 50);
+      await shows(`first pod ${run}`);
+      appendPodLog(firstFiles, `appended ${run}`);
+      await shows(`appended ${run}`);
+
+      await client.delete(PodKind, firstName, { namespace });
+      let nextName = '';
+      await waitFor(
+        'the replacement pod',
+        async () => {
+          const [next] = (await running()).filter((pod) => pod.metadata?.name !== firstName);
+          nextName = next?.metadata?.name ?? '';
+          return nextName !== '';
+        },
+        30_000,
+        20,
+      );
+      setPodLogs(namespace, nextName, [`replacement pod ${run}`]);
+      await shows(`replacement pod ${run}`);
+      // Each line once: the reopened log does not repeat what was sent.
+      expect(seen.split(`first pod ${run}`)).toHaveLength(2);
+
+      await client.patch(ComputeLeaseKind, leaseName, 'merge', {
+        spec: { closeRequested: { reason: 'ClosedByTenant' } },
+      });
+      await ended;
+      removePodLogs(namespace);
     },
     slow,
   );
