@@ -15,7 +15,10 @@ import { providerController } from './provider/controller.js';
 export { clusterVerifier, type Verification, type Verifier } from './computelease/verifier.js';
 export { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../api/kinds.js';
 
-export interface ControllersOptions extends Omit<ComputeLeaseControllerOptions, 'verifier'> {
+export interface ControllersOptions extends Omit<
+  ComputeLeaseControllerOptions,
+  'verifier' | 'registry'
+> {
   /**
    * What a ComputeLease must pass to run: `chain` (default) checks the cluster rules and the
    * lease on chain; `cluster` only the cluster rules (a cluster without a chain, e.g. tests of
@@ -60,5 +63,12 @@ export function addControllers(manager: Manager, options: ControllersOptions): v
     options.verification === 'cluster'
       ? clusterVerifier()
       : chainVerifier({ cluster: clusterVerifier(), chain: chainSide });
-  manager.add(computeLeaseController({ ...options, verifier, sources: [chainSide.leaseKeys] }));
+  manager.add(
+    computeLeaseController({
+      ...options,
+      verifier,
+      registry: manager.registry,
+      sources: [chainSide.leaseKeys],
+    }),
+  );
 }

@@ -3,6 +3,7 @@
 // isolation policy wake the leases they shape; pods and nodes coming and going wake the leases
 // waiting for room on their pool.
 import type { ComputeLease } from '../../api/computelease.js';
+import type { Registry } from 'prom-client';
 import type { LabelSelector } from '../../config/label-selector.js';
 import type { ChannelSource } from '../../kube/channel-source.js';
 import { controller, type ControllerSpec } from '../../kube/controller.js';
@@ -24,6 +25,8 @@ export interface ComputeLeaseControllerOptions {
   readonly ingress?: IngressSettings;
   /** Only leases whose labels match are reconciled. */
   readonly leaseSelector?: LabelSelector;
+  /** Where the lease phase timings are exported; absent: not timed. */
+  readonly registry?: Registry;
   /** Concurrent reconciles (never two for one lease). */
   readonly workers?: number;
   /** Lease keys from outside the cluster (the chain side). */

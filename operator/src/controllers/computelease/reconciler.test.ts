@@ -1,6 +1,7 @@
 // The ComputeLease reconcile's branches, each against an in-memory API server (FakeKubeClient)
 // whose writes reach the informer cache, with a Verifier that answers as each test needs. The
 // integration tests (test/integration/controllers/) run the same controller on a real one.
+import { Registry, type Histogram } from 'prom-client';
 import type { ComputeLease } from '../../api/computelease.js';
 import { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../../api/kinds.js';
 import type { ReconcileContext } from '../../kube/controller.js';
@@ -55,7 +56,11 @@ function gpuNode(name: string, gpus: number): KubeObject {
   } as KubeObject;
 }
 
-async function harness(answer: Verification | Undecided = verified, ingress?: IngressSettings) {
+async function harness(
+  answer: Verification | Undecided = verified,
+  ingress?: IngressSettings,
+  registry?: Registry,
+) {
   const clock = new FakeClock(Date.parse('2025-06-01T12:00:00Z'));
   const api = new FakeKubeClient({ clock });
   const cache = new InformerCache(api.client, { clock, listerWatcher: api.listerWatcher });
@@ -97,6 +102,7 @@ async function harness(answer: Verification | Undecided = verified, ingress?: In
     verifier,
     ingressNamespace: 'supercloud-system',
     ingress,
+    ...(registry ? { registry } : {}),
     now: () => new Date(clock.now()),
   });
 
@@ -394,6 +400,53 @@ describe('computeLeaseReconciler', () => {
         phase: 'Running',
         readyReplicas: 1,
         endpoints: [{ service: 'app', port: 8000, host: `app.${namespace}.svc` }],
+      });
+    });
+
+    it('times each step to Running once, from its first reconcile', async () => {
+      const registry = new Registry();
+      h = await harness(verified, undefined, registry);
+      h.seedWorld();
+      await h.reconcile();
+      await h.clock.advance(1_500);
+      await h.reconcile(); // quota not taken up yet: nothing new
+      h.enforceQuota();
+      await h.reconcile();
+      await h.clock.advance(2_000);
+      h.api.update(DeploymentKind, `${namespace}/app`, (deployment) => {
+        deployment.status = {
+          observedGeneration: deployment.metadata?.generation,
+          replicas: 1,
+          updatedReplicas: 1,
+          readyReplicas: 1,
+          availableReplicas: 1,
+        };
+      });
+      await h.reconcile();
+      await h.reconcile(); // Running already: recorded nothing more
+      const histogram = registry.getSingleMetric('supercloud_lease_phase_seconds') as Histogram;
+      const metric = await histogram.get();
+      const total = (suffix: string) =>
+        Object.fromEntries(
+          metric.values
+            .filter((v) => v.metricName === `supercloud_lease_phase_seconds_${suffix}`)
+            .map((v) => [v.labels.phase, v.value]),
+        );
+      expect(total('count')).toEqual({
+        verified: 1,
+        namespace_applied: 1,
+        walls_applied: 1,
+        quota_enforced: 1,
+        deployments_applied: 1,
+        running: 1,
+      });
+      expect(total('sum')).toEqual({
+        verified: 0,
+        namespace_applied: 0,
+        walls_applied: 0,
+        quota_enforced: 1.5,
+        deployments_applied: 1.5,
+        running: 3.5,
       });
     });
   });

@@ -6,6 +6,7 @@ import type { ComputeLease } from '../../api/computelease.js';
 import type { GpuNodePool } from '../../api/gpunodepool.js';
 import type { TenantIsolation } from '../../api/provider.js';
 import type { WorkloadManifest } from '../../api/workload-manifest.js';
+import type { Registry } from 'prom-client';
 import type { LabelSelector } from '../../config/label-selector.js';
 import { apply, applyStatus } from '../../kube/apply.js';
 import type { ReconcileContext, ReconcileRequest, Reconciler } from '../../kube/controller.js';
@@ -54,6 +55,8 @@ import {
   type ObservedLease,
 } from './status.js';
 import type { Verification, Verifier } from './verifier.js';
+import { leasePhaseSeconds } from './metrics.js';
+import { LeasePhaseTracker, type LeasePhase, type TrackedLease } from './phase-timings.js';
 
 export interface ComputeLeaseReconcilerOptions {
   readonly verifier: Verifier;
@@ -63,6 +66,8 @@ export interface ComputeLeaseReconcilerOptions {
   readonly ingress?: IngressSettings;
   /** Only leases whose labels match are reconciled. */
   readonly leaseSelector?: LabelSelector;
+  /** Where `supercloud_lease_phase_seconds` is exported; absent: phases are not timed. */
+  readonly registry?: Registry;
   readonly now?: () => Date;
 }
 
@@ -86,6 +91,8 @@ interface Outcome {
   failure?: string;
   /** Overrides the status message while the lease waits for something verification needs. */
   pendingReason?: string;
+  /** The steps to Running this reconcile found done, and when (timed once per lease). */
+  readonly reached: Map<LeasePhase, number>;
 }
 
 /**
@@ -98,6 +105,7 @@ export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): 
   // Leases whose workload this process applied but whose Deployments the cache may not show yet:
   // counted as using their GPUs, so the next lease on the pool does not take the same ones.
   const admitted = new Map<string, AdmittedLease>();
+  const phases = options.registry ? leasePhaseTimer(options.registry) : undefined;
 
   return async ({ name }: ReconcileRequest, context: ReconcileContext) => {
     const { cache } = context;
@@ -109,15 +117,23 @@ export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): 
     ) {
       // Deleted: the garbage collector removes the namespace through its owner reference.
       admitted.delete(name);
+      phases?.tracker.forget(name);
       return;
     }
+    const tracked = trackedLease(lease);
+    phases?.tracker.start(tracked, now().getTime());
     const log = context.log.child({ leaseId: lease.spec.leaseId, orderId: lease.spec.orderId });
     const isolation = isolationPolicy(cache, options.ingressNamespace);
     const scope = await gather(lease, cache, options.verifier, workloadPolicy(isolation));
-    const outcome: Outcome = { namespace: observedNamespace(scope.namespaceState) };
+    const outcome: Outcome = {
+      namespace: observedNamespace(scope.namespaceState),
+      reached: new Map(),
+    };
+    if (scope.verification?.verified) outcome.reached.set('verified', now().getTime());
     try {
       if (lease.spec.closeRequested || scope.verification?.verified === false) {
         admitted.delete(name);
+        phases?.tracker.forget(name);
         outcome.namespace = await tearDown(scope, context);
       } else if (!scope.pool) {
         outcome.pendingReason = `waiting for GpuNodePool ${lease.spec.pool}, which does not exist`;
@@ -130,6 +146,7 @@ export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): 
           admitted,
           isolation,
           ingress: options.ingress,
+          now,
         });
       }
     } catch (error) {
@@ -138,7 +155,9 @@ export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): 
       }
       outcome.failure = error.message;
     } finally {
-      await writeStatus(scope, outcome, context, log, now());
+      const written = await writeStatus(scope, outcome, context, log, now());
+      if (written === 'Running') outcome.reached.set('running', now().getTime());
+      phases?.record(tracked, outcome.reached);
     }
     if (outcome.failure) {
       throw new TerminalError(`the API server refused an object of lease ${name}`, {
@@ -146,6 +165,30 @@ export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): 
         action: 'fix the operator or the manifest; the lease is retried when it changes',
       });
     }
+  };
+}
+
+/** The phase tracker and the histogram it feeds. */
+function leasePhaseTimer(registry: Registry) {
+  const histogram = leasePhaseSeconds(registry);
+  const tracker = new LeasePhaseTracker();
+  return {
+    tracker,
+    record(lease: TrackedLease, done: ReadonlyMap<LeasePhase, number>): void {
+      for (const { phase, seconds } of tracker.reached(lease, done)) {
+        histogram.observe({ phase }, seconds);
+      }
+    },
+  };
+}
+
+/** A lease not yet past Pending is fresh: its way to Running is timed from this reconcile. */
+function trackedLease(lease: ComputeLease): TrackedLease {
+  const phase = lease.status?.phase;
+  return {
+    name: lease.metadata.name ?? '',
+    uid: lease.metadata.uid ?? '',
+    fresh: phase === undefined || phase === 'Pending',
   };
 }
 
@@ -207,6 +250,7 @@ interface DeployDependencies {
   readonly admitted: Map<string, AdmittedLease>;
   readonly isolation: Partial<TenantIsolation>;
   readonly ingress?: IngressSettings;
+  readonly now: () => Date;
 }
 
 /**
@@ -219,7 +263,7 @@ async function deploy(
   manifest: WorkloadManifest,
   context: ReconcileContext,
   outcome: Outcome,
-  { admitted, isolation, ingress }: DeployDependencies,
+  { admitted, isolation, ingress, now }: DeployDependencies,
 ): Promise<void> {
   const { lease, namespace } = scope;
   const { cache } = context;
@@ -263,8 +307,14 @@ async function deploy(
     applyOrder(desired).filter((o) => o.kind !== 'Namespace' && o.kind !== 'Deployment'),
     quotaEnforced ? desired.deployments.filter((d) => !withheld.has(d.metadata?.name ?? '')) : [],
   ];
+  const tierPhases: (LeasePhase | undefined)[] = [
+    'namespace_applied',
+    'walls_applied',
+    quotaEnforced && awaiting.length === 0 ? 'deployments_applied' : undefined,
+  ];
+  if (quotaEnforced) outcome.reached.set('quota_enforced', now().getTime());
   let applied = 0;
-  for (const tier of tiers) {
+  for (const [index, tier] of tiers.entries()) {
     const stale = tier.filter(
       (object) => !holdsDesired(object, cache.get(childKind(object), objectKey(object))),
     );
@@ -272,6 +322,8 @@ async function deploy(
       stale.map((object) => apply(context.client, childKind(object), object, { force: true })),
     );
     applied += stale.length;
+    const phase = tierPhases[index];
+    if (phase) outcome.reached.set(phase, now().getTime());
   }
   outcome.namespace = 'active';
   const pruned = await prune(context, lease, namespace, desired);
@@ -340,14 +392,17 @@ function otherAdmittedLeases(
     });
 }
 
-/** Computes the status, writes it if it changed (one write), and records the transition. */
+/**
+ * Computes the status, writes it if it changed (one write), and records the transition; returns
+ * the phase written, if it wrote.
+ */
 async function writeStatus(
   scope: Scope,
   outcome: Outcome,
   { cache, client, events }: ReconcileContext,
   log: ReconcileContext['log'],
   now: Date,
-): Promise<void> {
+): Promise<ControllerLeaseStatus['phase'] | undefined> {
   const { lease, namespace } = scope;
   const observed: ObservedLease = {
     verification: scope.verification,
@@ -362,19 +417,20 @@ async function writeStatus(
   if (outcome.failure)
     status = { ...status, phase: 'Failed', message: outcome.failure.slice(0, 32_768) };
   else if (outcome.pendingReason) status = { ...status, message: outcome.pendingReason };
-  if (!statusChanged(lease, status)) return;
+  if (!statusChanged(lease, status)) return undefined;
   try {
     await applyStatus(client, ComputeLeaseKind, lease, status);
   } catch (error) {
-    if (isNotFound(error)) return; // deleted meanwhile
+    if (isNotFound(error)) return undefined; // deleted meanwhile
     throw error;
   }
   const event = leaseTransitionEvent(lease.status?.phase, status);
-  if (!event) return;
+  if (!event) return status.phase;
   events.record(ComputeLeaseKind, lease, { ...event, action: actionOf(status.phase) });
   const fields = { phase: status.phase, from: lease.status?.phase, detail: status.message };
   if (event.type === 'Warning') log.warn(`lease ${status.phase}`, fields);
   else log.info(`lease ${status.phase}`, fields);
+  return status.phase;
 }
 
 /** Status fields this controller writes (the chain side writes the others). */
