@@ -17,7 +17,7 @@ import { adminKubeConfig } from '../../harness/stack.js';
 import {
   componentPid,
   kwokCluster,
-  kwokWorkdir,
+  kwokctlEnv,
   stopComponent,
   type ControlPlaneComponent,
 } from '../../stack/kwok.js';
@@ -147,7 +147,8 @@ function startComponentsInBackground(): Promise<void> {
     execFile(
       toolPath('kwokctl'),
       ['--name', kwokCluster, 'start', 'cluster', '--timeout', '2m'],
-      { env: { ...process.env, KWOK_WORKDIR: kwokWorkdir } },
+      // The short environment the stack starts the control plane with (no secrets of this shell).
+      { env: kwokctlEnv() },
       (error, _stdout, stderr) => (error ? reject(new Error(`kwokctl: ${stderr}`)) : resolve()),
     );
   });
