@@ -74,6 +74,8 @@ export interface LeaseReader {
   paidOutByLease(provider: string, range: PaidOutRange): Promise<Map<bigint, bigint>>;
   /** The latest block's number and time (unix seconds). */
   latestBlock(): Promise<{ readonly number: number; readonly timestamp: number }>;
+  /** The hash of the block at `number` on the chain now; undefined when there is none. */
+  blockHash(number: number): Promise<string | undefined>;
 }
 
 /** A lease and its order, as the marketplace's views read them, in the operator's terms. */
@@ -180,5 +182,7 @@ export function rpcLeaseReader(rpc: RpcPool, address: string, fromBlock: number)
       return paid;
     },
     latestBlock: () => latestBlock(rpc),
+    blockHash: (number) =>
+      rpc.call('eth_getBlockByNumber', async (p) => (await p.getBlock(number))?.hash ?? undefined),
   };
 }

@@ -114,6 +114,9 @@ class FakeChain implements LeaseReader {
   async latestBlock(): Promise<{ number: number; timestamp: number }> {
     return { number: this.head, timestamp: 1_000 + this.head };
   }
+  async blockHash(number: number): Promise<string> {
+    return `0x${number.toString(16)}`;
+  }
 }
 
 /** What the contract answers for an id no lease was started under. */

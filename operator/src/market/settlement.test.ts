@@ -99,6 +99,9 @@ class FakeChain implements LeaseReader {
     this.calls.latestBlock++;
     return { number: this.block, timestamp: this.time };
   }
+  async blockHash(number: number): Promise<string | undefined> {
+    return number <= this.block ? `0x${number.toString(16)}` : undefined;
+  }
 }
 
 /** A sender that runs the precheck, then "mines" the call on the fake chain. */
