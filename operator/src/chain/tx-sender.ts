@@ -144,6 +144,11 @@ export class TransactionSender {
   private nextNonce: number | undefined;
   /** A transaction whose receipt timed out: its nonce and fees, for the next job to replace. */
   private unmined: { readonly nonce: number; readonly fees: Eip1559Fees } | undefined;
+  /**
+   * The no-op put at the nonce of a transaction stranded behind a nonce gap: the transaction that
+   * later takes that nonce must outbid it to replace it.
+   */
+  private stranded: { readonly nonce: number; readonly fees: Eip1559Fees } | undefined;
 
   constructor(options: TransactionSenderOptions) {
     this.rpc = options.rpc;
@@ -223,11 +228,13 @@ export class TransactionSender {
     }
     const gasLimit = await this.estimateGas(intent);
     const market = await this.marketFees();
-    const fees = slot.replacing
-      ? replacementFees(slot.replacing, market, this.policy).fees
-      : market;
+    if (this.stranded && this.stranded.nonce < slot.nonce) this.stranded = undefined;
+    const outbid =
+      slot.replacing ?? (this.stranded?.nonce === slot.nonce ? this.stranded.fees : undefined);
+    const fees = outbid ? replacementFees(outbid, market, this.policy).fees : market;
     const transaction = { ...intent, nonce: slot.nonce, gasLimit };
     const { hash, fees: sentFees } = await this.broadcastPricedUp(transaction, fees, log);
+    if (this.stranded?.nonce === slot.nonce) this.stranded = undefined;
     this.nextNonce = slot.nonce + 1;
     this.unmined = undefined;
     this.metrics?.transactionsSent.inc({ method: intent.method });
@@ -435,7 +442,7 @@ export class TransactionSender {
       const now = this.clock.now();
       if (now - gapCheckedAt >= this.gapCheckIntervalMs) {
         gapCheckedAt = now;
-        await this.throwOnNonceGap(transaction.nonce);
+        await this.throwOnNonceGap(transaction, fees, log);
       }
       if (now - startedAt >= this.receiptTimeoutMs) {
         this.unmined = { nonce: transaction.nonce, fees };
@@ -467,15 +474,56 @@ export class TransactionSender {
    * noticed), and every later one waits behind the gap forever. The nonce is derived from the
    * chain again; what the dropped transaction did is re-issued by its controller if still wanted.
    */
-  private async throwOnNonceGap(nonce: number): Promise<void> {
+  private async throwOnNonceGap(
+    transaction: TransactionIntent & { nonce: number; gasLimit: bigint },
+    fees: Eip1559Fees,
+    log: Logger,
+  ): Promise<void> {
+    const { nonce } = transaction;
     const { pending } = await this.nonces();
     if (pending >= nonce) return;
     this.nextNonce = undefined;
     this.unmined = undefined;
+    await this.neutralize(transaction, fees, log);
     this.onNonceGap?.();
     throw new NonceGapError(
       `nonce ${nonce} is above the chain's next nonce ${pending}: an earlier transaction of this wallet was dropped`,
     );
+  }
+
+  /**
+   * A transaction stranded behind a nonce gap stays in the node's pool and runs as soon as the
+   * gap is filled, when what it does may no longer be wanted (its intent is re-checked and
+   * perhaps not sent again). A no-op at its nonce, outbidding it, takes its place in the pool.
+   */
+  private async neutralize(
+    transaction: TransactionIntent & { nonce: number },
+    fees: Eip1559Fees,
+    log: Logger,
+  ): Promise<void> {
+    const noop = {
+      key: `no-op/${transaction.nonce}`,
+      method: 'no-op',
+      to: this.signer.address,
+      data: '0x',
+      nonce: transaction.nonce,
+      gasLimit: 21_000n,
+    };
+    const raised = replacementFees(fees, await this.marketFees(), this.policy).fees;
+    try {
+      const sent = await this.broadcastPricedUp(noop, raised, log);
+      this.stranded = { nonce: transaction.nonce, fees: sent.fees };
+      log.info('replaced a transaction stranded behind a nonce gap with a no-op', {
+        nonce: transaction.nonce,
+        replaced: transaction.method,
+        txHash: sent.hash,
+      });
+    } catch (error) {
+      log.warn('could not replace a transaction stranded behind a nonce gap', {
+        nonce: transaction.nonce,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   /** Sends a higher-fee version of a stuck transaction; undefined when there is nothing to do. */

@@ -171,6 +171,44 @@ describe('transaction sender', () => {
     expect(gaps).toBe(1); // the owner of the dropped transaction is told
   });
 
+  it('never lets a transaction stranded behind a nonce gap run once the gap is filled', async () => {
+    const { wallet, orderId } = await bidder();
+    const otherOrder = await createOrder(chain, tenantWallet(chain), 1_000n);
+    let gaps = 0;
+    const sender = newSender(wallet, {
+      gapCheckIntervalMs: 200,
+      receiptTimeoutMs: 20_000,
+      onNonceGap: () => gaps++,
+    });
+    const market = connectContract(marketplaceAbi, chain.contracts.marketplace, chain.provider);
+    const first = await sender.send(bidIntent(wallet, orderId, 900n));
+    const firstNonce = first.status === 'mined' ? first.nonce : -1;
+    // A reorg drops the first bid; the sender does not know and counts on from its nonce.
+    await chain.rpc('anvil_reorg', [1, []]);
+    // The second bid goes out one nonce above a gap and waits there; by the time the sender has
+    // noticed the gap and re-checks it, it is no longer wanted (a tenant topped an escrow up).
+    let checks = 0;
+    const stranded = await sender.send({
+      ...bidIntent(wallet, otherOrder, 700n),
+      precheck: async () =>
+        ++checks === 1 ? { send: true } : { send: false, reason: 'no longer wanted' },
+    });
+    expect(stranded).toMatchObject({ status: 'skipped' });
+    // A new transaction fills the gap; the stranded bid's nonce runs right after it.
+    const refill = await sender.send(bidIntent(wallet, orderId, 850n));
+    expect(refill).toMatchObject({ status: 'mined', nonce: firstNonce });
+    await waitFor(
+      'the nonce after the gap used',
+      async () =>
+        (await chain.provider.getTransactionCount(wallet.address, 'latest')) === firstNonce + 2,
+      10_000,
+      100,
+    );
+    expect(await market.getBid(otherOrder, wallet.address)).toBe(0n); // the stranded bid never ran
+    expect(await market.getBid(orderId, wallet.address)).toBe(850n);
+    expect(gaps).toBe(1);
+  });
+
   it('replaces a transaction a stopped sender left pending, after waiting for it', async () => {
     const { wallet, orderId } = await bidder();
     await chain.rpc('evm_setAutomine', [false]);
