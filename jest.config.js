@@ -24,14 +24,20 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
       // testTimeout is global in jest; a per-project set-up file sets it instead.
-      setupFilesAfterEnv: ['<rootDir>/test/harness/timeout-integration.ts'],
+      setupFilesAfterEnv: [
+        '<rootDir>/test/harness/timeout-integration.ts',
+        '<rootDir>/test/harness/control-plane.ts',
+      ],
     },
     {
       ...esm,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
-      setupFilesAfterEnv: ['<rootDir>/test/harness/timeout-e2e.ts'],
+      setupFilesAfterEnv: [
+        '<rootDir>/test/harness/timeout-e2e.ts',
+        '<rootDir>/test/harness/control-plane.ts',
+      ],
     },
   ],
 };

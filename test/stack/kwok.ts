@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, run, stopProcess } from './process.js';
@@ -170,4 +171,53 @@ export async function restartKwokController(kubeconfig: string): Promise<void> {
     '--all',
   ]);
   startComponents();
+}
+
+/** The control plane's processes, in the order kwokctl starts them. */
+const controlPlaneComponents: readonly ControlPlaneComponent[] = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kwok-controller',
+];
+
+/** The components whose process is not running. */
+export function exitedComponents(): ControlPlaneComponent[] {
+  return controlPlaneComponents.filter((component) => {
+    const pid = componentPid(component);
+    return pid === undefined || !isAlive(pid);
+  });
+}
+
+/** `kwokctl start cluster` without blocking the event loop: starts the components not running. */
+export function startExitedComponents(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      toolPath('kwokctl'),
+      ['--name', kwokCluster, 'start', 'cluster', '--timeout', '2m'],
+      // The short environment the stack starts the control plane with (no secrets of this shell).
+      { env: kwokctlEnv() },
+      (error, _stdout, stderr) => (error ? reject(new Error(`kwokctl: ${stderr}`)) : resolve()),
+    );
+  });
+}
+
+/**
+ * After an API server outage the controller-manager and the scheduler, which lost their leader
+ * leases, exit a few seconds later; like a kubelet restarting static pods, this starts them again
+ * for `forMs`, so that the next suite finds a whole control plane (no quota status, no pods).
+ */
+export async function guardControlPlane(
+  forMs: number,
+  log: (message: string) => void,
+): Promise<void> {
+  const until = Date.now() + forMs;
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const exited = exitedComponents();
+    if (exited.length === 0) continue;
+    log(`control-plane components exited after the outage: ${exited.join(', ')}; starting them`);
+    await startExitedComponents().catch((error: unknown) => log(String(error)));
+  }
 }

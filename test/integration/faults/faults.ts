@@ -12,17 +12,15 @@
 //   sync has acted on (the workload torn down): the new fork has the lease active again;
 // - settlement-kill: the leader killed in the middle of a settlement round, while its withdraw
 //   transaction is pending (automine off until the kill; the transaction is mined after).
-import { execFile } from 'node:child_process';
 import { adminKubeConfig } from '../../harness/stack.js';
 import {
   componentPid,
-  kwokCluster,
-  kwokctlEnv,
+  exitedComponents,
+  guardControlPlane,
+  startExitedComponents,
   stopComponent,
-  type ControlPlaneComponent,
 } from '../../stack/kwok.js';
 import { isApiServerReady } from '../../stack/kube.js';
-import { toolPath } from '../../stack/paths.js';
 import { isAlive, sleep, waitFor } from '../../stack/process.js';
 import { counterTotal } from '../../harness/test-run-operator.js';
 import type { TestChain } from '../../harness/test-chain.js';
@@ -126,58 +124,14 @@ export function thaw(): void {
   frozenPid = undefined;
 }
 
-const components: readonly ControlPlaneComponent[] = [
-  'etcd',
-  'kube-apiserver',
-  'kube-controller-manager',
-  'kube-scheduler',
-  'kwok-controller',
-];
-
-function deadComponents(): ControlPlaneComponent[] {
-  return components.filter((component) => {
-    const pid = componentPid(component);
-    return pid === undefined || !isAlive(pid);
-  });
-}
-
-/** `kwokctl start cluster` without blocking (it starts the components that are not running). */
-function startComponentsInBackground(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      toolPath('kwokctl'),
-      ['--name', kwokCluster, 'start', 'cluster', '--timeout', '2m'],
-      // The short environment the stack starts the control plane with (no secrets of this shell).
-      { env: kwokctlEnv() },
-      (error, _stdout, stderr) => (error ? reject(new Error(`kwokctl: ${stderr}`)) : resolve()),
-    );
-  });
-}
-
 /** Every control-plane component running and the API server ready (kwokctl restarts what died). */
 export async function ensureControlPlane(log: (message: string) => void): Promise<void> {
-  const dead = deadComponents();
+  const dead = exitedComponents();
   if (dead.length > 0) {
     log(`control-plane components not running: ${dead.join(', ')}; starting them (kwokctl)`);
-    await startComponentsInBackground();
+    await startExitedComponents();
   }
   await waitFor('the API server ready', () => isApiServerReady(adminKubeConfig()), 180_000, 250);
-}
-
-/**
- * After an API server outage the controller-manager and the scheduler, which lost their leader
- * leases, exit a few seconds later; like a kubelet restarting static pods, this starts them again
- * for `forMs`.
- */
-async function guardControlPlane(forMs: number, log: (message: string) => void): Promise<void> {
-  const until = Date.now() + forMs;
-  while (Date.now() < until) {
-    await sleep(500);
-    const dead = deadComponents();
-    if (dead.length === 0) continue;
-    log(`control-plane components exited after the outage: ${dead.join(', ')}; starting them`);
-    await startComponentsInBackground().catch((error: unknown) => log(String(error)));
-  }
 }
 
 /** The guard of the last API server outage. */
@@ -221,7 +175,7 @@ async function apiServerOutage(context: FaultContext): Promise<FaultOutcome> {
     try {
       await sleep(Math.max(0, apiServerMs - (Date.now() - started)));
     } finally {
-      await startComponentsInBackground();
+      await startExitedComponents();
     }
   }
   const stoppedFor = Date.now() - started;

@@ -7,7 +7,7 @@ import {
   type Manager,
 } from '../../../operator/src/kube/index.js';
 import { adminKubeConfig, createTestNamespace, waitFor } from '../../harness/stack.js';
-import { startComponents, stopComponent } from '../../stack/kwok.js';
+import { guardControlPlane, startComponents, stopComponent } from '../../stack/kwok.js';
 import { sleep } from '../../stack/process.js';
 import { mirrorController } from './fixtures/mirror-controller.js';
 import {
@@ -67,6 +67,9 @@ describe('an API server outage', () => {
       await sleep(outageMs);
       startComponents();
       const restartedAt = Date.now();
+      // The controller-manager and scheduler lost their leader leases and may exit: the suites
+      // after this one need them (quota status, pods), as a kubelet would restart them.
+      const guarded = guardControlPlane(30_000, (message) => console.log(`[stack] ${message}`));
 
       // Changes made while the controller is still reconnecting (its backoff has grown).
       await writeSources(admin, namespace, names.slice(0, 25), () => 'v3');
@@ -96,6 +99,7 @@ describe('an API server outage', () => {
         10_000,
         100,
       );
+      await guarded;
     },
     testTimeoutMs,
   );

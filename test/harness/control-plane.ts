@@ -1,0 +1,17 @@
+// Before every suite of the stack's projects: a control plane whose controller-manager, scheduler
+// or kwok-controller exited (after an earlier suite's API server outage, as they do when they lose
+// their leader lease) is made whole again, as a kubelet restarts static pods. Without it a later
+// suite's leases wait forever for quota status or pods.
+import { beforeAll } from '@jest/globals';
+import { exitedComponents, startExitedComponents } from '../stack/kwok.js';
+import { isApiServerReady } from '../stack/kube.js';
+import { waitFor } from '../stack/process.js';
+import { adminKubeConfig } from './stack.js';
+
+beforeAll(async () => {
+  const exited = exitedComponents();
+  if (exited.length === 0) return;
+  console.log(`[stack] control-plane components not running: ${exited.join(', ')}; starting them`);
+  await startExitedComponents();
+  await waitFor('the API server ready', () => isApiServerReady(adminKubeConfig()), 180_000, 250);
+}, 300_000);
