@@ -7,7 +7,6 @@
 import { HDNodeWallet } from 'ethers';
 import type { ComputeLease } from '../../operator/src/api/computelease.js';
 import { GpuNodePoolKind, ProviderKind } from '../../operator/src/api/kinds.js';
-import type { Provider } from '../../operator/src/api/provider.js';
 import { signGatewayRequest } from '../../operator/src/gateway/request-signature.js';
 import { PodKind } from '../../operator/src/kube/index.js';
 import { mapWithConcurrency } from '../../operator/src/market/concurrency.js';
@@ -30,12 +29,15 @@ import {
   waitForLease,
 } from '../harness/cluster-fixtures.js';
 import { appendPodLog, removePodLogs, setPodLogs } from '../harness/pod-logs.js';
-import { startTestGateway } from '../harness/test-gateway.js';
+import {
+  createGatewayProvider,
+  startTestGateway,
+  testGatewayChain,
+} from '../harness/test-gateway.js';
 import { startOperator } from '../harness/test-run-operator.js';
 import { seconds, type Section } from './report.js';
 
-const chainId = 31337;
-const marketplace = '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0';
+const { chainId, marketplace } = testGatewayChain;
 
 function envCount(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -61,23 +63,7 @@ export async function gatewayFigures(): Promise<Section> {
   const provider = HDNodeWallet.createRandom();
   await client.create(GpuNodePoolKind, testPool(poolName));
   const nodes = await createPoolNodes(poolName, Math.ceil(tenants / 8));
-  await client.create(ProviderKind, {
-    apiVersion: ProviderKind.apiVersion,
-    kind: 'Provider',
-    metadata: { name: providerName },
-    spec: {
-      chain: { chainId, rpcUrls: ['http://127.0.0.1:1'], marketplace, registry: marketplace },
-      walletSecretRef: { name: 'none', namespace: 'supercloud-system' },
-      gatewayUrl: 'https://gateway.bench.example',
-    },
-  } as unknown as Provider);
-  await client.patch(
-    ProviderKind,
-    providerName,
-    'merge',
-    { status: { providerAddress: provider.address } },
-    { subresource: 'status' },
-  );
+  await createGatewayProvider(client, providerName, provider.address);
   const operator = startOperator({ run });
   const gateway = await startTestGateway();
   const wallets = Array.from({ length: tenants }, () => HDNodeWallet.createRandom());

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import type { ComputeLease } from '../../../operator/src/api/computelease.js';
 import { ComputeLeaseKind, ProviderKind } from '../../../operator/src/api/kinds.js';
-import type { Provider } from '../../../operator/src/api/provider.js';
 import { signGatewayRequest } from '../../../operator/src/gateway/request-signature.js';
 import type { KubeClient } from '../../../operator/src/kube/index.js';
 import { DeploymentKind, PodKind, SecretKind } from '../../../operator/src/kube/index.js';
@@ -29,15 +28,19 @@ import {
 } from '../../harness/cluster-fixtures.js';
 import { appendPodLog, removePodLogs, setPodLogs } from '../../harness/pod-logs.js';
 import { waitFor } from '../../harness/stack.js';
-import { startTestGateway, type TestGateway } from '../../harness/test-gateway.js';
+import {
+  createGatewayProvider,
+  startTestGateway,
+  testGatewayChain,
+  type TestGateway,
+} from '../../harness/test-gateway.js';
 import { startOperator, type OperatorProcess } from '../../harness/test-run-operator.js';
 
 const run = runId();
 const leaseName = `gw-${run}`;
 const otherLeaseName = `gw-other-${run}`;
 const providerName = `gw-${run}`;
-const chainId = 31337;
-const marketplace = '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0';
+const { chainId, marketplace } = testGatewayChain;
 const secretValue = `hf_${run}_do-not-log-me`;
 
 const tenant = new Wallet(Wallet.createRandom().privateKey);
@@ -87,23 +90,7 @@ describe('the provider gateway', () => {
     kubectl(['apply', '--server-side', '-f', join(repoRoot, 'examples/gpunodepool-h100.yaml')]);
     // The Provider the leases were won by: its chain is the signatures' domain. No test-run
     // label: the operator under test leaves it alone.
-    await client.create(ProviderKind, {
-      apiVersion: ProviderKind.apiVersion,
-      kind: 'Provider',
-      metadata: { name: providerName },
-      spec: {
-        chain: { chainId, rpcUrls: ['http://127.0.0.1:1'], marketplace, registry: marketplace },
-        walletSecretRef: { name: 'none', namespace: 'supercloud-system' },
-        gatewayUrl: 'https://gateway.test.example',
-      },
-    } as unknown as Provider);
-    await client.patch(
-      ProviderKind,
-      providerName,
-      'merge',
-      { status: { providerAddress: providerWallet.address } },
-      { subresource: 'status' },
-    );
+    await createGatewayProvider(client, providerName, providerWallet.address);
     operator = startOperator({ run });
     await operator.ready();
     const base = example<ComputeLease>('computelease-h100.yaml');
