@@ -35,18 +35,13 @@ import {
   testGatewayChain,
 } from '../harness/test-gateway.js';
 import { startOperator } from '../harness/test-run-operator.js';
-import { seconds, type Section } from './report.js';
+import { percentile, seconds, type Section } from './report.js';
 
 const { chainId, marketplace } = testGatewayChain;
 
 function envCount(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
   return Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
@@ -187,7 +182,6 @@ async function followThroughput(
   const response = await fetch(`${url}${path}`, { headers, signal: abort.signal });
   if (!response.ok || !response.body) throw new Error(`follow: HTTP ${response.status}`);
   const last = `line ${lines}`;
-  let started = 0;
   const received = (async () => {
     const decoder = new TextDecoder();
     let text = '';
@@ -198,7 +192,7 @@ async function followThroughput(
     }
     throw new Error('the follow ended before the last line');
   })();
-  started = performance.now();
+  const started = performance.now();
   for (let i = 1; i <= lines; i++) appendPodLog(files, `line ${i}`);
   const ended = await received;
   abort.abort();

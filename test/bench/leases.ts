@@ -37,7 +37,7 @@ import {
 } from '../harness/cluster-fixtures.js';
 import { counterTotal, startOperator } from '../harness/test-run-operator.js';
 import { histogramQuantile } from './histogram.js';
-import { seconds, type Figure, type Section } from './report.js';
+import { type Figure, percentile, seconds, type Section } from './report.js';
 
 export interface LeaseLatencyOptions {
   /** Leases applied in one burst (one 1-GPU replica each), for the operator and for the raw client. */
@@ -55,11 +55,6 @@ export interface LeaseLatencyResult {
   readonly podsRunningMs: readonly number[];
   readonly rawPodsRunningMs: readonly number[];
   readonly requestsPerLease: number;
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 function namespaceOf(object: KubeObject): string {

@@ -27,17 +27,12 @@ import {
   type SuitePool,
 } from '../harness/market-fixtures.js';
 import { waitFor } from '../stack/process.js';
-import { seconds, type Section } from './report.js';
+import { percentile, seconds, type Section } from './report.js';
 
 const orders = Number(process.env.SUPERCLOUD_BENCH_ORDERS ?? 200);
 const leases = Number(process.env.SUPERCLOUD_BENCH_LEASES ?? 100);
 /** Leases closed and won while the operator is down, in the restart measurement. */
 const churn = 10;
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 const ms = (value: number): string => `${Math.round(value)} ms`;
 

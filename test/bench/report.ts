@@ -37,3 +37,9 @@ export function formatSection(section: Section): string {
 }
 
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+/** Nearest-rank percentile `p` (0–100) of the values (sorted here; NaN when there are none). */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
