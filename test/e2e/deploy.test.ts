@@ -2,13 +2,18 @@
 // deploy` puts the order on chain, takes the provider's bid and waits through the provider's
 // gateway (found in the ProviderRegistry) until the workload runs; then `status`, `events`,
 // `secrets set|list` and `logs` talk to the gateway, and `lease close` ends it.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import type { Wallet } from 'ethers';
-import { NamespaceKind, type KubeClient } from '../../operator/src/kube/index.js';
+import { ComputeLeaseKind } from '../../operator/src/api/kinds.js';
+import {
+  NamespaceKind,
+  PodKind,
+  SecretKind,
+  type KubeClient,
+} from '../../operator/src/kube/index.js';
 import { leaseNamespaceName } from '../../operator/src/workloads/names.js';
 import { stack, waitFor } from '../harness/stack.js';
 import { fundedTenant, stackTestChain, type TestChain } from '../harness/test-chain.js';
@@ -27,15 +32,9 @@ import {
   type SuitePool,
 } from '../harness/market-fixtures.js';
 import { startTestGateway, type TestGateway } from '../harness/test-gateway.js';
-import { repoRoot } from '../stack/paths.js';
+import { cliJson as json, tenantCli, type TenantCli } from '../harness/tenant-cli.js';
 
 const slow = 240_000;
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 describe('a tenant deploys with the CLI and uses the workload through the gateway', () => {
   const run = runId();
@@ -46,40 +45,14 @@ describe('a tenant deploys with the CLI and uses the workload through the gatewa
     nodes: [],
   };
   const providerName = `dp-${run}`;
+  const secretValue = `hf_${run}_never-on-chain`;
   let client: KubeClient;
   let chain: TestChain;
   let tenant: Wallet;
   let gateway: TestGateway;
   let operator: OperatorProcess;
   let workdir: string;
-
-  /** The real CLI from source, as a tenant runs it: the chain from the environment, the key from a file. */
-  function supercloud(args: readonly string[]): Promise<CliResult> {
-    return new Promise((resolve) => {
-      execFile(
-        join(repoRoot, 'node_modules/.bin/tsx'),
-        [join(repoRoot, 'operator/src/cli/main.ts'), ...args, '--key-file', join(workdir, 'key')],
-        {
-          cwd: workdir,
-          env: {
-            PATH: process.env.PATH ?? '',
-            HOME: workdir,
-            SUPERCLOUD_RPC_URL: chain.rpcUrl,
-            SUPERCLOUD_MARKETPLACE: chain.contracts.marketplace,
-          },
-          timeout: 180_000,
-        },
-        (error, stdout, stderr) => {
-          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-          resolve({ code, stdout, stderr });
-        },
-      );
-    });
-  }
-  const json = (result: CliResult): Record<string, unknown> => {
-    if (result.code !== 0) throw new Error(`supercloud failed (${result.code}): ${result.stderr}`);
-    return JSON.parse(result.stdout) as Record<string, unknown>;
-  };
+  let supercloud: TenantCli;
 
   beforeAll(async () => {
     stack();
@@ -97,7 +70,16 @@ describe('a tenant deploys with the CLI and uses the workload through the gatewa
     await operator.ready();
     workdir = mkdtempSync(join(tmpdir(), 'supercloud-deploy-'));
     writeFileSync(join(workdir, 'key'), tenant.privateKey, { mode: 0o600 });
-    writeFileSync(join(workdir, 'workload.yaml'), yaml.dump(gpuManifest(1)));
+    writeFileSync(
+      join(workdir, 'workload.yaml'),
+      yaml.dump(gpuManifest(1, 1, { env: [{ name: 'HF_TOKEN', secret: 'hf-token' }] })),
+    );
+    supercloud = tenantCli({
+      workdir,
+      rpcUrl: chain.rpcUrl,
+      marketplace: chain.contracts.marketplace,
+      extraArgs: ['--key-file', join(workdir, 'key')],
+    });
   }, slow);
 
   afterAll(async () => {
@@ -109,27 +91,43 @@ describe('a tenant deploys with the CLI and uses the workload through the gatewa
   }, slow);
 
   it(
-    'deploy → Running with its endpoints → status, Events, secrets, logs → close',
+    'deploy with a secret → Running with its endpoints → status, Events, secrets, logs → close',
     async () => {
       const deployed = json(
-        await supercloud([
-          'deploy',
-          '-f',
-          'workload.yaml',
-          '--gpu-model',
-          pool.model,
-          '--max-price',
-          '1000000',
-          '--deposit',
-          '1h',
-          '--bidding-seconds',
-          '120',
-          '--accept-first',
-          '--json',
-        ]),
+        await supercloud(
+          [
+            'deploy',
+            '-f',
+            'workload.yaml',
+            '--gpu-model',
+            pool.model,
+            '--max-price',
+            '1000000',
+            '--deposit',
+            '1h',
+            '--bidding-seconds',
+            '120',
+            '--accept-first',
+            '--secret',
+            'hf-token',
+            '--json',
+          ],
+          { env: { 'hf-token': secretValue } },
+        ),
       );
       const leaseId = String(deployed.leaseId);
       expect(deployed.workload).toMatchObject({ leaseId, phase: 'Running' });
+      // The value reached the container through the lease's Secret, and nothing else holds it.
+      const namespace = leaseNamespaceName(leaseId);
+      const [pod] = (await client.list(PodKind, { namespace })).items;
+      expect(pod?.spec?.containers[0]?.env).toContainEqual({
+        name: 'HF_TOKEN',
+        valueFrom: { secretKeyRef: { name: 'tenant-secrets', key: 'hf-token' } },
+      });
+      const secret = await client.get(SecretKind, 'tenant-secrets', namespace);
+      expect(Buffer.from(secret?.data?.['hf-token'] ?? '', 'base64').toString()).toBe(secretValue);
+      const { items: leases } = await client.list(ComputeLeaseKind, {});
+      expect(JSON.stringify(leases)).not.toContain(secretValue);
 
       expect(json(await supercloud(['status', leaseId, '--json']))).toMatchObject({
         phase: 'Running',
@@ -139,9 +137,6 @@ describe('a tenant deploys with the CLI and uses the workload through the gatewa
         events: unknown[];
       };
       expect(events.length).toBeGreaterThan(0);
-      expect(
-        json(await supercloud(['secrets', 'set', leaseId, 'hf-token=not-on-chain', '--json'])),
-      ).toEqual({ names: ['hf-token'], registry: false });
       expect(json(await supercloud(['secrets', 'list', leaseId, '--json']))).toEqual({
         names: ['hf-token'],
         registry: false,
@@ -149,7 +144,10 @@ describe('a tenant deploys with the CLI and uses the workload through the gatewa
       const logs = await supercloud(['logs', leaseId, '--tail', '5']);
       expect(logs.code).toBe(0);
       expect(logs.stdout.trim().split('\n').length).toBeGreaterThan(0);
-      expect(gateway.logged.join('\n')).not.toContain('not-on-chain');
+      expect(gateway.logged.join('\n')).not.toContain(secretValue);
+      expect(operator.lines.map((line) => JSON.stringify(line)).join('\n')).not.toContain(
+        secretValue,
+      );
 
       json(await supercloud(['lease', 'close', leaseId, '--json']));
       await waitFor(

@@ -2,6 +2,7 @@
 // shows bids as they arrive, takes the best one (the first with --accept-first, else the lowest
 // at the deadline), then waits through the winning provider's gateway until the workload runs and
 // answers where it can be reached.
+import type { SecretsRequest } from '../gateway/secrets.js';
 import type { LeaseStatusAnswer } from '../gateway/status.js';
 import { CliUsageError } from './errors.js';
 import { GatewayRequestError, type GatewayClient } from './gateway-client.js';
@@ -17,6 +18,8 @@ export interface DeployOptions {
   /** How often the chain and the gateway are asked. */
   readonly pollMs?: number;
   readonly onProgress?: (line: string) => void;
+  /** Secret values and registry credentials to deliver through the gateway once leased. */
+  readonly secrets?: SecretsRequest;
 }
 
 export interface Deployed {
@@ -52,7 +55,17 @@ export async function deploy(
   progress(
     `lease ${lease.leaseId} started with ${lease.provider} at ${lease.pricePerSecond} per second`,
   );
-  const status = await waitUntilRunning(gateway, lease, options.runTimeoutMs, pollMs, progress);
+  const deadline = Date.now() + options.runTimeoutMs;
+  if (options.secrets) {
+    const secrets = options.secrets;
+    const delivered = await untilKnown(lease, deadline, pollMs, () =>
+      gateway.putSecrets(lease.leaseId, secrets),
+    );
+    progress(
+      `secrets delivered: ${[...delivered.names, ...(delivered.registry ? ['registry credentials'] : [])].join(', ')}`,
+    );
+  }
+  const status = await waitUntilRunning(gateway, lease, deadline, pollMs, progress);
   return { order, lease, status };
 }
 
@@ -87,39 +100,57 @@ async function chooseBid(
   }
 }
 
-/** Asks the gateway until the workload runs; fails on Rejected or Failed, or after the timeout. */
-async function waitUntilRunning(
-  gateway: GatewayClient,
+/**
+ * Calls the gateway until it knows the lease (its ComputeLease made and verified: "not there
+ * yet" refusals are retried); any other refusal, or the deadline, ends the wait.
+ */
+async function untilKnown<T>(
   lease: LeaseStarted,
-  timeoutMs: number,
+  deadline: number,
   pollMs: number,
-  progress: (line: string) => void,
-): Promise<LeaseStatusAnswer> {
-  const deadline = Date.now() + timeoutMs;
-  let phase = '';
+  call: () => Promise<T>,
+): Promise<T> {
   for (;;) {
     try {
-      const status = await gateway.status(lease.leaseId);
-      if (status.phase !== phase) {
-        phase = status.phase;
-        progress(`workload ${phase}${status.message ? `: ${status.message}` : ''}`);
-      }
-      if (status.phase === 'Running') return status;
-      if (status.phase === 'Rejected' || status.phase === 'Failed') {
-        throw new CliUsageError(
-          `the provider did not start lease ${lease.leaseId}: ${status.message ?? status.phase}`,
-          `\`supercloud events ${lease.leaseId}\` shows why; \`supercloud lease close ${lease.leaseId}\` ends the lease`,
-        );
-      }
+      return await call();
     } catch (error) {
       if (!(error instanceof GatewayRequestError) || !notYet.has(error.code)) throw error;
     }
-    if (Date.now() > deadline) {
+    if (Date.now() > deadline) throw notRunning(lease, 'unknown');
+    await sleep(pollMs);
+  }
+}
+
+function notRunning(lease: LeaseStarted, phase: string): CliUsageError {
+  return new CliUsageError(
+    `lease ${lease.leaseId} is not running within --timeout (last phase: ${phase})`,
+    `follow it with \`supercloud status ${lease.leaseId}\` and \`supercloud events ${lease.leaseId}\``,
+  );
+}
+
+/** Asks the gateway until the workload runs; fails on Rejected or Failed, or at the deadline. */
+async function waitUntilRunning(
+  gateway: GatewayClient,
+  lease: LeaseStarted,
+  deadline: number,
+  pollMs: number,
+  progress: (line: string) => void,
+): Promise<LeaseStatusAnswer> {
+  let phase = '';
+  for (;;) {
+    const status = await untilKnown(lease, deadline, pollMs, () => gateway.status(lease.leaseId));
+    if (status.phase !== phase) {
+      phase = status.phase;
+      progress(`workload ${phase}${status.message ? `: ${status.message}` : ''}`);
+    }
+    if (status.phase === 'Running') return status;
+    if (status.phase === 'Rejected' || status.phase === 'Failed') {
       throw new CliUsageError(
-        `lease ${lease.leaseId} is not running after ${timeoutMs / 1000} s (last phase: ${phase || 'unknown'})`,
-        `follow it with \`supercloud status ${lease.leaseId}\` and \`supercloud events ${lease.leaseId}\``,
+        `the provider did not start lease ${lease.leaseId}: ${status.message ?? status.phase}`,
+        `\`supercloud events ${lease.leaseId}\` shows why; \`supercloud lease close ${lease.leaseId}\` ends the lease`,
       );
     }
+    if (Date.now() > deadline) throw notRunning(lease, phase || 'unknown');
     await sleep(pollMs);
   }
 }

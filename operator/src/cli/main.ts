@@ -38,6 +38,7 @@ import {
 } from './render.js';
 import { connectTenant, type ConnectedTenant } from './tenant.js';
 import { deploy } from './deploy.js';
+import { secretsRequest, withRegistryOptions, type RegistryFlags } from './secret-flags.js';
 import { gatewayFor, renderWorkloadStatus, workloadCommands } from './workload-commands.js';
 
 interface GlobalFlags extends ConnectionFlags {
@@ -219,19 +220,34 @@ function orderCommands(): Command {
 }
 
 function deployCommand(): Command {
-  return withOrderOptions(
-    new Command('deploy').description(
-      'order, take the best bid, wait until the workload runs, print its endpoints',
+  return withRegistryOptions(
+    withOrderOptions(
+      new Command('deploy').description(
+        'order, take the best bid, wait until the workload runs, print its endpoints',
+      ),
     ),
   )
     .option('--accept-first', 'take the first bid at once instead of the lowest at the deadline')
     .option('--timeout <duration>', 'how long the workload may take to run once leased', '10m')
+    .option(
+      '--secret <NAME[=VALUE]>',
+      'a secret for the manifest, delivered through the gateway once leased (NAME alone reads $NAME; repeat for more)',
+      (pair: string, pairs: string[]) => [...pairs, pair],
+      [] as string[],
+    )
     .action(
       async (
-        flags: OrderFlags & { file: string; acceptFirst?: boolean; timeout: string },
+        flags: OrderFlags &
+          RegistryFlags & {
+            file: string;
+            acceptFirst?: boolean;
+            timeout: string;
+            secret: string[];
+          },
         command: Command,
       ) => {
         const request = buildOrderRequest(readManifestFile(flags.file), flags);
+        const secrets = secretsRequest(flags.secret, flags);
         const runTimeoutMs = Number(parseDurationSeconds('--timeout', flags.timeout)) * 1000;
         await withTenant(command, true, async (tenant, out) => {
           const deployed = await deploy(tenant.client, gatewayFor(tenant, command), {
@@ -239,6 +255,7 @@ function deployCommand(): Command {
             acceptFirst: flags.acceptFirst === true,
             runTimeoutMs,
             onProgress: out.progress,
+            ...(secrets ? { secrets } : {}),
           });
           out.result(
             { orderId: deployed.order.orderId, ...deployed.lease, workload: deployed.status },

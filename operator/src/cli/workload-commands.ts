@@ -1,13 +1,13 @@
 // `supercloud status|logs|events|secrets <leaseId>`: the running workload, through the provider
 // gateway of the provider that won the lease (found in the ProviderRegistry, or --gateway).
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { LeaseEvent } from '../gateway/events.js';
-import type { SecretsAnswer, SecretsRequest } from '../gateway/secrets.js';
+import type { SecretsAnswer } from '../gateway/secrets.js';
 import type { LeaseStatusAnswer } from '../gateway/status.js';
 import { parsePositiveInteger } from './amounts.js';
 import { CliUsageError } from './errors.js';
 import { GatewayClient } from './gateway-client.js';
+import { secretsRequest, withRegistryOptions, type RegistryFlags } from './secret-flags.js';
 import type { ConnectedTenant } from './tenant.js';
 
 /** How the workload commands reach a connected tenant and print (provided by main.ts). */
@@ -68,17 +68,6 @@ function renderEvent(event: LeaseEvent): string {
 function renderSecrets(answer: SecretsAnswer): string {
   const names = answer.names.length > 0 ? answer.names.join(', ') : 'none';
   return `secrets delivered: ${names}; registry credentials: ${answer.registry ? 'yes' : 'no'}`;
-}
-
-/** NAME=VALUE, or NAME alone to read the value from the environment variable of that name. */
-function secretValue(pair: string): [string, string] {
-  const equals = pair.indexOf('=');
-  if (equals > 0) return [pair.slice(0, equals), pair.slice(equals + 1)];
-  const value = process.env[pair];
-  if (value === undefined) {
-    throw new CliUsageError(`${pair}: give NAME=VALUE, or set the environment variable ${pair}`);
-  }
-  return [pair, value];
 }
 
 export function workloadCommands(context: WorkloadCommandContext): Command[] {
@@ -151,41 +140,22 @@ export function workloadCommands(context: WorkloadCommandContext): Command[] {
   const secrets = new Command('secrets').description(
     'secret values and registry credentials for a lease: delivered to the provider only, never on chain',
   );
-  secrets
-    .command('set <leaseId> [pairs...]')
-    .description(
-      'deliver NAME=VALUE pairs (or NAME, read from the environment) and/or registry credentials',
-    )
-    .option('--registry <server>', 'a private registry, e.g. ghcr.io')
-    .option('--registry-user <name>', 'its user name')
-    .option('--registry-password-file <path>', 'a file holding its password or token')
-    .action(
-      async (
-        id: string,
-        pairs: string[],
-        flags: { registry?: string; registryUser?: string; registryPasswordFile?: string },
-        command: Command,
-      ) => {
-        const values = Object.fromEntries(pairs.map(secretValue));
-        let registry: SecretsRequest['registry'];
-        if (flags.registry) {
-          if (!flags.registryUser || !flags.registryPasswordFile) {
-            throw new CliUsageError(
-              '--registry needs --registry-user and --registry-password-file',
-            );
-          }
-          const password = readFileSync(flags.registryPasswordFile, 'utf8').trim();
-          registry = { server: flags.registry, username: flags.registryUser, password };
-        }
-        await context.withTenant(command, async (tenant, out) => {
-          const answer = await gatewayFor(tenant, command).putSecrets(leaseIdOf(id), {
-            ...(pairs.length > 0 ? { values } : {}),
-            ...(registry ? { registry } : {}),
-          });
-          out.result(answer, renderSecrets(answer));
-        });
-      },
-    );
+  withRegistryOptions(
+    secrets
+      .command('set <leaseId> [pairs...]')
+      .description(
+        'deliver NAME=VALUE pairs (or NAME, read from the environment) and/or registry credentials',
+      ),
+  ).action(async (id: string, pairs: string[], flags: RegistryFlags, command: Command) => {
+    const request = secretsRequest(pairs, flags);
+    if (!request) {
+      throw new CliUsageError('give NAME=VALUE pairs, NAME (read from $NAME), or --registry');
+    }
+    await context.withTenant(command, async (tenant, out) => {
+      const answer = await gatewayFor(tenant, command).putSecrets(leaseIdOf(id), request);
+      out.result(answer, renderSecrets(answer));
+    });
+  });
   secrets
     .command('list <leaseId>')
     .description('the names of the secrets delivered (never their values)')

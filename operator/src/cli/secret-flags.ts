@@ -1,0 +1,56 @@
+// The secrets a tenant gives on the command line, for `secrets set` and `deploy --secret`: values
+// as NAME=VALUE (or NAME, read from the environment so the value stays out of the shell history)
+// and registry credentials whose password is read from a file.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { SecretsRequest } from '../gateway/secrets.js';
+import { CliUsageError } from './errors.js';
+
+export interface RegistryFlags {
+  readonly registry?: string;
+  readonly registryUser?: string;
+  readonly registryPasswordFile?: string;
+}
+
+/** Adds --registry, --registry-user and --registry-password-file. */
+export function withRegistryOptions(command: Command): Command {
+  return command
+    .option('--registry <server>', 'a private registry, e.g. ghcr.io')
+    .option('--registry-user <name>', 'its user name')
+    .option('--registry-password-file <path>', 'a file holding its password or token');
+}
+
+/** NAME=VALUE, or NAME alone to read the value from the environment variable of that name. */
+export function secretValue(pair: string): [string, string] {
+  const equals = pair.indexOf('=');
+  if (equals > 0) return [pair.slice(0, equals), pair.slice(equals + 1)];
+  const value = process.env[pair];
+  if (value === undefined) {
+    throw new CliUsageError(`${pair}: give NAME=VALUE, or set the environment variable ${pair}`);
+  }
+  return [pair, value];
+}
+
+/**
+ * The delivery the flags describe, or undefined when they name nothing to deliver.
+ *
+ * @example secretsRequest(['hf-token'], { registry: 'ghcr.io', registryUser: 'me', registryPasswordFile: 'pat' })
+ */
+export function secretsRequest(
+  pairs: readonly string[],
+  flags: RegistryFlags,
+): SecretsRequest | undefined {
+  let registry: SecretsRequest['registry'];
+  if (flags.registry) {
+    if (!flags.registryUser || !flags.registryPasswordFile) {
+      throw new CliUsageError('--registry needs --registry-user and --registry-password-file');
+    }
+    const password = readFileSync(flags.registryPasswordFile, 'utf8').trim();
+    registry = { server: flags.registry, username: flags.registryUser, password };
+  }
+  if (pairs.length === 0 && !registry) return undefined;
+  return {
+    ...(pairs.length > 0 ? { values: Object.fromEntries(pairs.map(secretValue)) } : {}),
+    ...(registry ? { registry } : {}),
+  };
+}
