@@ -112,7 +112,7 @@ describe('a tenant deploys with the CLI and uses the workload through the gatewa
             'hf-token',
             '--json',
           ],
-          { env: { 'hf-token': secretValue } },
+          { env: { HF_TOKEN: secretValue } },
         ),
       );
       const leaseId = String(deployed.leaseId);

@@ -231,7 +231,7 @@ function deployCommand(): Command {
     .option('--timeout <duration>', 'how long the workload may take to run once leased', '10m')
     .option(
       '--secret <NAME[=VALUE]>',
-      'a secret for the manifest, delivered through the gateway once leased (NAME alone reads $NAME; repeat for more)',
+      'a secret for the manifest, delivered through the gateway once leased (NAME alone reads $NAME upper-cased, - as _; repeat for more)',
       (pair: string, pairs: string[]) => [...pairs, pair],
       [] as string[],
     )

@@ -20,13 +20,27 @@ export function withRegistryOptions(command: Command): Command {
     .option('--registry-password-file <path>', 'a file holding its password or token');
 }
 
-/** NAME=VALUE, or NAME alone to read the value from the environment variable of that name. */
-export function secretValue(pair: string): [string, string] {
+/** The environment variable a secret name alone is read from: `hf-token` → `HF_TOKEN`. */
+export function secretEnvironmentName(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+/**
+ * NAME=VALUE, or NAME alone to read the value from the environment (`hf-token` from $HF_TOKEN),
+ * which keeps it out of the shell history.
+ */
+export function secretValue(
+  pair: string,
+  environment: NodeJS.ProcessEnv = process.env,
+): [string, string] {
   const equals = pair.indexOf('=');
   if (equals > 0) return [pair.slice(0, equals), pair.slice(equals + 1)];
-  const value = process.env[pair];
+  const variable = secretEnvironmentName(pair);
+  const value = environment[variable];
   if (value === undefined) {
-    throw new CliUsageError(`${pair}: give NAME=VALUE, or set the environment variable ${pair}`);
+    throw new CliUsageError(
+      `${pair}: give ${pair}=VALUE, or set the environment variable ${variable}`,
+    );
   }
   return [pair, value];
 }

@@ -149,7 +149,9 @@ export function workloadCommands(context: WorkloadCommandContext): Command[] {
   ).action(async (id: string, pairs: string[], flags: RegistryFlags, command: Command) => {
     const request = secretsRequest(pairs, flags);
     if (!request) {
-      throw new CliUsageError('give NAME=VALUE pairs, NAME (read from $NAME), or --registry');
+      throw new CliUsageError(
+        'give NAME=VALUE pairs, NAME (read from $NAME in upper case, - and . as _), or --registry',
+      );
     }
     await context.withTenant(command, async (tenant, out) => {
       const answer = await gatewayFor(tenant, command).putSecrets(leaseIdOf(id), request);
