@@ -64,7 +64,9 @@ export function secretsRequest(
   }
   if (pairs.length === 0 && !registry) return undefined;
   return {
-    ...(pairs.length > 0 ? { values: Object.fromEntries(pairs.map(secretValue)) } : {}),
+    ...(pairs.length > 0
+      ? { values: Object.fromEntries(pairs.map((pair) => secretValue(pair))) }
+      : {}),
     ...(registry ? { registry } : {}),
   };
 }
