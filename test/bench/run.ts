@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stackDir } from '../stack/paths.js';
+import { deployFigures } from './deploy.js';
 import { faultFigures } from './faults.js';
 import { followerCatchUp } from './follower.js';
 import { gasTable } from './gas.js';
@@ -14,6 +15,7 @@ import { formatSection, type Benchmark, type Section } from './report.js';
 import { stackBoot } from './stack-boot.js';
 
 const benchmarks: Record<string, Benchmark> = {
+  deploy: deployFigures,
   faults: faultFigures,
   follower: followerCatchUp,
   gas: gasTable,

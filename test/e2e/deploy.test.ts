@@ -2,97 +2,35 @@
 // deploy` puts the order on chain, takes the provider's bid and waits through the provider's
 // gateway (found in the ProviderRegistry) until the workload runs; then `status`, `events`,
 // `secrets set|list` and `logs` talk to the gateway, and `lease close` ends it.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import yaml from 'js-yaml';
-import type { Wallet } from 'ethers';
 import { ComputeLeaseKind } from '../../operator/src/api/kinds.js';
-import {
-  NamespaceKind,
-  PodKind,
-  SecretKind,
-  type KubeClient,
-} from '../../operator/src/kube/index.js';
+import { NamespaceKind, PodKind, SecretKind } from '../../operator/src/kube/index.js';
 import { leaseNamespaceName } from '../../operator/src/workloads/names.js';
-import { stack, waitFor } from '../harness/stack.js';
-import { fundedTenant, stackTestChain, type TestChain } from '../harness/test-chain.js';
-import {
-  adminClient,
-  gpuManifest,
-  installCrdsAndRbac,
-  runId,
-} from '../harness/cluster-fixtures.js';
-import type { OperatorProcess } from '../harness/operator.js';
-import {
-  createSuitePool,
-  createSuiteProvider,
-  removeSuite,
-  startChainOperator,
-  type SuitePool,
-} from '../harness/market-fixtures.js';
-import { startTestGateway, type TestGateway } from '../harness/test-gateway.js';
-import { cliJson as json, tenantCli, type TenantCli } from '../harness/tenant-cli.js';
+import { gpuManifest, runId } from '../harness/cluster-fixtures.js';
+import { startDeployWorld, type DeployWorld } from '../harness/deploy-world.js';
+import { waitFor } from '../harness/stack.js';
+import { cliJson as json } from '../harness/tenant-cli.js';
 
 const slow = 240_000;
 
 describe('a tenant deploys with the CLI and uses the workload through the gateway', () => {
   const run = runId();
-  const pool: SuitePool = {
-    name: `dp-h100-${run}`,
-    model: `NVIDIA-H100-80GB-HBM3-D${run.toUpperCase()}`,
-    memoryMiB: 81_559,
-    nodes: [],
-  };
-  const providerName = `dp-${run}`;
   const secretValue = `hf_${run}_never-on-chain`;
-  let client: KubeClient;
-  let chain: TestChain;
-  let tenant: Wallet;
-  let gateway: TestGateway;
-  let operator: OperatorProcess;
-  let workdir: string;
-  let supercloud: TenantCli;
+  let world: DeployWorld;
 
   beforeAll(async () => {
-    stack();
-    installCrdsAndRbac();
-    client = adminClient();
-    chain = stackTestChain();
-    tenant = await fundedTenant(chain);
-    const wallet = await chain.freshWallet();
-    await createSuitePool(client, pool, 1);
-    gateway = await startTestGateway();
-    await createSuiteProvider(client, providerName, run, chain, wallet, {
-      gatewayUrl: gateway.url,
-    });
-    operator = startChainOperator(run);
-    await operator.ready();
-    workdir = mkdtempSync(join(tmpdir(), 'supercloud-deploy-'));
-    writeFileSync(join(workdir, 'key'), tenant.privateKey, { mode: 0o600 });
-    writeFileSync(
-      join(workdir, 'workload.yaml'),
-      yaml.dump(gpuManifest(1, 1, { env: [{ name: 'HF_TOKEN', secret: 'hf-token' }] })),
-    );
-    supercloud = tenantCli({
-      workdir,
-      rpcUrl: chain.rpcUrl,
-      marketplace: chain.contracts.marketplace,
-      extraArgs: ['--key-file', join(workdir, 'key')],
+    world = await startDeployWorld({
+      run,
+      prefix: 'dp',
+      workload: gpuManifest(1, 1, { env: [{ name: 'HF_TOKEN', secret: 'hf-token' }] }),
     });
   }, slow);
 
-  afterAll(async () => {
-    await operator?.stop();
-    await gateway?.stop();
-    if (client) await removeSuite(client, run, providerName, [pool]);
-    await chain?.stop();
-    if (workdir) rmSync(workdir, { recursive: true, force: true });
-  }, slow);
+  afterAll(() => world?.stop(), slow);
 
   it(
     'deploy with a secret → Running with its endpoints → status, Events, secrets, logs → close',
     async () => {
+      const { client, gateway, operator, pool, supercloud } = world;
       const deployed = json(
         await supercloud(
           [
