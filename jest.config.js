@@ -8,6 +8,8 @@ const esm = {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   testEnvironment: 'node',
+  // The local stack's state (etcd writes *.snap files) is not the tests' snapshots.
+  modulePathIgnorePatterns: ['<rootDir>/\\.stack/'],
 };
 
 /** @type {import('jest').Config} */

@@ -12,6 +12,7 @@ import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
 import {Errors} from "./libraries/Errors.sol";
 import {
     Bid,
+    BidSkipReason,
     BidView,
     Lease,
     LeaseView,
@@ -153,6 +154,20 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
     }
 
     /// @inheritdoc IMarketplace
+    function getBidsOf(uint256[] calldata orderIds, address provider)
+        external
+        view
+        override
+        returns (uint256[] memory pricesPerSecond)
+    {
+        _requireBatchReadable(orderIds.length);
+        pricesPerSecond = new uint256[](orderIds.length);
+        for (uint256 i; i < orderIds.length; ++i) {
+            pricesPerSecond[i] = _bids[orderIds[i]][provider].pricePerSecond;
+        }
+    }
+
+    /// @inheritdoc IMarketplace
     function getLease(uint256 leaseId) external view override returns (LeaseView memory) {
         return _leaseView(leaseId);
     }
@@ -241,51 +256,35 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
 
     /// @inheritdoc IMarketplace
     function placeBid(uint256 orderId, uint256 pricePerSecond) external override whenNotPaused {
-        Order storage order = _orders[orderId];
-        _requireOpen(orderId, order);
-        if (block.timestamp >= order.biddingDeadline) {
-            revert Errors.Marketplace_BiddingClosed(orderId, order.biddingDeadline);
-        }
-        if (msg.sender == order.tenant) revert Errors.Marketplace_SelfBid(orderId, msg.sender);
         if (pricePerSecond == 0) revert Errors.Marketplace_ZeroAmount();
-        if (pricePerSecond > order.maxPricePerSecond) {
-            revert Errors.Marketplace_BidAboveMax(orderId, pricePerSecond, order.maxPricePerSecond);
-        }
-        if (!registry.isRegistered(msg.sender)) {
-            revert Errors.Marketplace_ProviderNotRegistered(msg.sender);
-        }
+        _requireRegistered();
+        BidSkipReason refused = _placeBid(orderId, pricePerSecond);
+        if (refused != BidSkipReason.None) _revertRefusedBid(orderId, pricePerSecond, refused);
+    }
 
-        // Checked above: at most the order's maximum, a uint96.
-        // forge-lint: disable-next-line(unsafe-typecast)
-        uint96 price = uint96(pricePerSecond);
-        Bid storage bid = _bids[orderId][msg.sender];
-        uint96 currentPrice = bid.pricePerSecond;
-        if (currentPrice == 0) {
-            uint16 bidCount = order.bidCount;
-            if (bidCount == MAX_BIDS_PER_ORDER) {
-                _insertBid(orderId, order, msg.sender, price, true);
+    /// @inheritdoc IMarketplace
+    function placeBids(uint256[] calldata orderIds, uint256[] calldata pricesPerSecond)
+        external
+        override
+        whenNotPaused
+        returns (uint256 placed)
+    {
+        uint256 count = orderIds.length;
+        if (pricesPerSecond.length != count) {
+            revert Errors.Marketplace_BatchLengthMismatch(count, pricesPerSecond.length);
+        }
+        _requireRegistered();
+        for (uint256 i; i < count; ++i) {
+            uint256 pricePerSecond = pricesPerSecond[i];
+            if (pricePerSecond == 0) revert Errors.Marketplace_ZeroAmount();
+            uint256 orderId = orderIds[i];
+            BidSkipReason refused = _placeBid(orderId, pricePerSecond);
+            if (refused == BidSkipReason.None) {
+                ++placed;
             } else {
-                _insertBid(orderId, order, msg.sender, price, false);
-                order.bidCount = bidCount + 1;
+                emit BidSkipped(orderId, msg.sender, pricePerSecond, refused);
             }
-        } else if (price >= currentPrice) {
-            revert Errors.Marketplace_BidNotLower(orderId, price, currentPrice);
-        } else if (order.bestBidder == msg.sender) {
-            // Already first and now lower: still first.
-            bid.pricePerSecond = price;
-        } else {
-            _unlinkBid(orderId, order, msg.sender);
-            _insertBid(orderId, order, msg.sender, price, false);
         }
-
-        address bestBidder = order.bestBidder;
-        emit BidPlaced(
-            orderId,
-            msg.sender,
-            pricePerSecond,
-            bestBidder,
-            _bids[orderId][bestBidder].pricePerSecond
-        );
     }
 
     /// @inheritdoc IMarketplace
@@ -511,8 +510,8 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
     //////////////////////////////////////////////////////////////*/
 
     /// @dev A batch read is bounded so that one call stays well inside an RPC node's gas cap for
-    /// `eth_call`: 500 leases read about 5M gas, 500 orders about 9M (50 times the 10 of
-    /// `.gas-snapshot`).
+    /// `eth_call`: 500 leases read about 5M gas, 500 orders about 9M, 500 bids about 1.7M (50 times
+    /// the 10 of `.gas-snapshot`).
     function _requireBatchReadable(uint256 length) private pure {
         if (length > MAX_BATCH_READ) {
             revert Errors.Marketplace_BatchTooLarge(length, MAX_BATCH_READ);
@@ -601,17 +600,105 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
         );
     }
 
+    function _requireRegistered() private view {
+        if (!registry.isRegistered(msg.sender)) {
+            revert Errors.Marketplace_ProviderNotRegistered(msg.sender);
+        }
+    }
+
+    /// @dev Places or lowers the caller's bid at a positive price, or returns why the order
+    /// refuses it (changing nothing then); `None` when placed. The one path of `placeBid` and
+    /// `placeBids`.
+    function _placeBid(uint256 orderId, uint256 pricePerSecond) private returns (BidSkipReason) {
+        Order storage order = _orders[orderId];
+        if (order.status != OrderStatus.Open) return BidSkipReason.OrderNotOpen;
+        if (block.timestamp >= order.biddingDeadline) return BidSkipReason.BiddingClosed;
+        if (msg.sender == order.tenant) return BidSkipReason.SelfBid;
+        if (pricePerSecond > order.maxPricePerSecond) return BidSkipReason.AboveMax;
+
+        // Checked above: at most the order's maximum, a uint96.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint96 price = uint96(pricePerSecond);
+        Bid storage bid = _bids[orderId][msg.sender];
+        uint96 currentPrice = bid.pricePerSecond;
+        if (currentPrice == 0) {
+            uint16 bidCount = order.bidCount;
+            if (bidCount == MAX_BIDS_PER_ORDER) {
+                if (!_insertBid(orderId, order, msg.sender, price, true)) {
+                    return BidSkipReason.NotBelowWorst;
+                }
+            } else {
+                _insertBid(orderId, order, msg.sender, price, false);
+                order.bidCount = bidCount + 1;
+            }
+        } else if (price >= currentPrice) {
+            return BidSkipReason.NotLower;
+        } else if (order.bestBidder == msg.sender) {
+            // Already first and now lower: still first.
+            bid.pricePerSecond = price;
+        } else {
+            _unlinkBid(orderId, order, msg.sender);
+            _insertBid(orderId, order, msg.sender, price, false);
+        }
+
+        address bestBidder = order.bestBidder;
+        emit BidPlaced(
+            orderId,
+            msg.sender,
+            pricePerSecond,
+            bestBidder,
+            _bids[orderId][bestBidder].pricePerSecond
+        );
+        return BidSkipReason.None;
+    }
+
+    /// @dev `placeBid`'s revert for a bid `_placeBid` refused, with the values that refused it
+    /// (read again: a refused bid changed nothing).
+    function _revertRefusedBid(uint256 orderId, uint256 pricePerSecond, BidSkipReason refused)
+        private
+        view
+    {
+        Order storage order = _orders[orderId];
+        if (refused == BidSkipReason.OrderNotOpen) {
+            revert Errors.Marketplace_OrderNotOpen(orderId, order.status);
+        }
+        if (refused == BidSkipReason.BiddingClosed) {
+            revert Errors.Marketplace_BiddingClosed(orderId, order.biddingDeadline);
+        }
+        if (refused == BidSkipReason.SelfBid) {
+            revert Errors.Marketplace_SelfBid(orderId, msg.sender);
+        }
+        if (refused == BidSkipReason.AboveMax) {
+            revert Errors.Marketplace_BidAboveMax(orderId, pricePerSecond, order.maxPricePerSecond);
+        }
+        mapping(address => Bid) storage orderBids = _bids[orderId];
+        if (refused == BidSkipReason.NotLower) {
+            revert Errors.Marketplace_BidNotLower(
+                orderId, pricePerSecond, orderBids[msg.sender].pricePerSecond
+            );
+        }
+        // NotBelowWorst: the worst is the last bid of the full list.
+        address last = order.bestBidder;
+        while (orderBids[last].next != address(0)) {
+            last = orderBids[last].next;
+        }
+        revert Errors.Marketplace_BidNotBelowWorst(
+            orderId, pricePerSecond, orderBids[last].pricePerSecond
+        );
+    }
+
     /// @dev Links a provider's bid into the order's ranked list, after every bid at or below its
     /// price, so that equal prices keep their arrival order. On a `full` list (a new bid when the
     /// order has `MAX_BIDS_PER_ORDER`), a bid that would be last is refused, and otherwise the
-    /// last bid is evicted. Either way at most `MAX_BIDS_PER_ORDER` nodes are read.
+    /// last bid is evicted. Either way at most `MAX_BIDS_PER_ORDER` nodes are read. Returns false
+    /// (nothing written) when the bid is refused.
     function _insertBid(
         uint256 orderId,
         Order storage order,
         address provider,
         uint96 price,
         bool full
-    ) private {
+    ) private returns (bool inserted) {
         mapping(address => Bid) storage orderBids = _bids[orderId];
         address previous;
         address current = order.bestBidder;
@@ -621,15 +708,11 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
             previous = current;
             current = node.next;
         }
-        if (full && current == address(0)) {
-            revert Errors.Marketplace_BidNotBelowWorst(
-                orderId, price, orderBids[previous].pricePerSecond
-            );
-        }
+        if (full && current == address(0)) return false;
         orderBids[provider] = Bid(price, current);
         if (previous == address(0)) order.bestBidder = provider;
         else orderBids[previous].next = provider;
-        if (!full) return;
+        if (!full) return true;
 
         // Evict the last bid: walk on from the new bid to the end of the list.
         address beforeLast = provider;
@@ -644,6 +727,7 @@ contract Marketplace is IMarketplace, Ownable2Step, Pausable, ReentrancyGuardTra
         uint256 lastPrice = orderBids[last].pricePerSecond;
         delete orderBids[last];
         emit BidEvicted(orderId, last, lastPrice);
+        return true;
     }
 
     /// @dev Takes a provider's bid out of the order's ranked list (the bid itself stays).

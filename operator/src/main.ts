@@ -3,12 +3,14 @@
 //
 //   supercloud-operator run --kubeconfig ~/.kube/config --leader-elect
 //   supercloud-operator gateway --listen 0.0.0.0:8443
+//   supercloud-operator check provider --name default     (the chart's helm test hooks)
 //
 // In a pod it uses the pod's service account; SIGTERM stops it gracefully (in-flight reconciles
 // finish, the leader lease is released).
 import { Command, Option } from 'commander';
 import { addControllers } from './controllers/index.js';
 import { OptionsError, parseRunFlags, runDefaults, type RunFlags } from './config/options.js';
+import { checkCommand } from './checks/command.js';
 import { gatewayCommand } from './gateway/command.js';
 import { createManager } from './kube/manager.js';
 import { loadKubeConfig } from './kube/kubeconfig.js';
@@ -136,6 +138,7 @@ function program(): Command {
     )
     .action(async (flags: RunFlags) => run(flags));
   command.addCommand(gatewayCommand());
+  command.addCommand(checkCommand());
   return command;
 }
 

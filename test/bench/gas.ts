@@ -15,6 +15,9 @@ const calls: ReadonlyArray<{ test: string; name: string; sablier?: number }> = [
   },
   { test: 'test_Gas_PlaceBid_First', name: 'placeBid, first bid' },
   { test: 'test_Gas_PlaceBid_Lowering', name: 'placeBid, lowering' },
+  { test: 'test_Gas_PlaceBids_1Order', name: 'placeBids, 1 first bid' },
+  { test: 'test_Gas_PlaceBids_10Orders', name: 'placeBids, 10 first bids' },
+  { test: 'test_Gas_PlaceBids_100Orders', name: 'placeBids, 100 first bids' },
   {
     test: 'test_Gas_PlaceBid_FullOrder',
     name: 'placeBid, worst case (a full order of 32 bids: evicts the worst)',
@@ -25,6 +28,9 @@ const calls: ReadonlyArray<{ test: string; name: string; sablier?: number }> = [
   { test: 'test_Gas_Deposit', name: 'deposit', sablier: 32_997 },
   { test: 'test_Gas_Withdraw_1Lease', name: 'withdraw, 1 lease', sablier: 38_178 },
   { test: 'test_Gas_Withdraw_10Leases', name: 'withdraw, 10 leases' },
+  { test: 'test_Gas_Withdraw_100Leases', name: 'withdraw, 100 leases' },
+  { test: 'test_Gas_Withdraw_500Leases', name: 'withdraw, 500 leases' },
+  { test: 'test_Gas_GetBidsOf_10Orders', name: 'getBidsOf, 10 orders (eth_call)' },
   { test: 'test_Gas_Close', name: 'close' },
   { test: 'test_Gas_Close_PayoutDeferred', name: 'close, the payout refused and credited' },
   { test: 'test_Gas_Claim', name: 'claim (a credited payment)' },
@@ -54,13 +60,29 @@ export async function gasTable(): Promise<Section> {
       ? {}
       : { reference: `Sablier Flow ${sablier.toLocaleString('en-US')}` }),
   }));
-  const perAdditionalLease =
-    (gasOf('test_Gas_Withdraw_10Leases') - gasOf('test_Gas_Withdraw_1Lease')) / 9;
-  figures.push({
-    name: 'withdraw, per additional lease in a batch',
-    value: Math.round(perAdditionalLease).toLocaleString('en-US'),
-    reference: 'target < 15,000',
-  });
+  /** What each item beyond the first adds to a batch of `count`. */
+  const perAdditional = (first: string, batch: string, count: number): string =>
+    Math.round((gasOf(batch) - gasOf(first)) / (count - 1)).toLocaleString('en-US');
+  figures.push(
+    {
+      name: 'withdraw, per additional lease in a batch of 10 / 100 / 500',
+      value: [10, 100, 500]
+        .map((count) =>
+          perAdditional('test_Gas_Withdraw_1Lease', `test_Gas_Withdraw_${count}Leases`, count),
+        )
+        .join(' / '),
+      reference: 'target ≤ 12,000',
+    },
+    {
+      name: 'placeBids, per additional bid in a batch of 10 / 100',
+      value: [10, 100]
+        .map((count) =>
+          perAdditional('test_Gas_PlaceBids_1Order', `test_Gas_PlaceBids_${count}Orders`, count),
+        )
+        .join(' / '),
+      reference: 'a placeBid transaction of its own: placeBid first bid + 21,000 + calldata',
+    },
+  );
   return {
     title: 'Gas',
     method:

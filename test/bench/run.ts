@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stackDir } from '../stack/paths.js';
+import { chainScaleFigures } from './chain-scale.js';
 import { deployFigures } from './deploy.js';
 import { faultFigures } from './faults.js';
 import { followerCatchUp } from './follower.js';
@@ -11,17 +12,20 @@ import { gasTable } from './gas.js';
 import { gatewayFigures } from './gateway.js';
 import { leaseLatency } from './leases.js';
 import { marketFigures } from './market.js';
+import { scaleFigures } from './scale.js';
 import { formatSection, type Benchmark, type Section } from './report.js';
 import { stackBoot } from './stack-boot.js';
 
 const benchmarks: Record<string, Benchmark> = {
   deploy: deployFigures,
+  'chain-scale': chainScaleFigures,
   faults: faultFigures,
   follower: followerCatchUp,
   gas: gasTable,
   gateway: gatewayFigures,
   leases: leaseLatency,
   market: marketFigures,
+  scale: scaleFigures,
   'stack-boot': stackBoot,
 };
 

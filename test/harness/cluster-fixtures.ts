@@ -111,11 +111,15 @@ export function boughtFor(gpus: number, replicas = 1): ComputeLease['spec']['res
 }
 
 /**
- * KWOK GPU nodes of a pool of the test's own (H100-shaped, `gpus` each), so that what the test
- * counts is not shared with other suites. Returns the node names.
+ * KWOK GPU nodes of a pool of the test's own (H100-shaped, `gpusPerNode` GPUs each, 8 by
+ * default), so that what the test counts is not shared with other suites. Returns the node names.
  */
-export async function createPoolNodes(pool: string, count: number): Promise<string[]> {
-  const nodes = nodeObjects([{ pool: 'h100', nodes: count, gpusPerNode: 8 }]).map((node, i) => {
+export async function createPoolNodes(
+  pool: string,
+  count: number,
+  gpusPerNode = 8,
+): Promise<string[]> {
+  const nodes = nodeObjects([{ pool: 'h100', nodes: count, gpusPerNode }]).map((node, i) => {
     const name = `${pool}-${i}`;
     return {
       ...node,

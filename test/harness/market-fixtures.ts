@@ -123,9 +123,17 @@ export interface SuiteProviderOptions {
   readonly withdrawIntervalSeconds?: number;
   /** The gateway URL registered on chain (default: a placeholder nothing serves). */
   readonly gatewayUrl?: string;
+  /**
+   * Sign through this remote signer (it holds the wallet's key) instead of a wallet Secret; its
+   * bearer token, if any, goes in the run's Secret (`wallet-<run>`) under `token`.
+   */
+  readonly remoteSigner?: { readonly url: string; readonly token?: string };
 }
 
-/** The run's Provider and its wallet Secret (`wallet-<run>`); what is not set the API server defaults. */
+/**
+ * The run's Provider and its wallet Secret (`wallet-<run>`: the key, or a remote signer's token);
+ * what is not set the API server defaults.
+ */
 export async function createSuiteProvider(
   client: KubeClient,
   name: string,
@@ -135,10 +143,38 @@ export async function createSuiteProvider(
   options: SuiteProviderOptions = {},
 ): Promise<void> {
   const secret = `wallet-${run}`;
-  await createWalletSecret(client, secret, wallet);
+  const { remoteSigner } = options;
+  if (!remoteSigner) await createWalletSecret(client, secret, wallet);
+  else if (remoteSigner.token) {
+    await client.create(SecretKind, {
+      metadata: { name: secret, namespace: walletNamespace },
+      type: 'Opaque',
+      data: { token: Buffer.from(remoteSigner.token).toString('base64') },
+    });
+  }
   const provider: Provider = marketProvider(name, run, chain, secret);
+  const { walletSecretRef, ...spec } = provider.spec;
   provider.spec = {
-    ...provider.spec,
+    ...spec,
+    ...(remoteSigner
+      ? {
+          remoteSigner: {
+            url: remoteSigner.url,
+            address: wallet.address,
+            timeoutSeconds: 2,
+            ...(remoteSigner.token
+              ? {
+                  credentialsSecretRef: {
+                    name: secret,
+                    namespace: walletNamespace,
+                    tokenKey: 'token',
+                    caKey: 'ca.crt',
+                  },
+                }
+              : {}),
+          },
+        }
+      : { walletSecretRef }),
     chain: {
       ...provider.spec.chain,
       rpcUrls: [options.rpcUrl ?? chain.rpcUrl],

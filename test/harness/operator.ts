@@ -25,11 +25,17 @@ export interface OperatorProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `supercloud-operator <args>` with the Node running the tests (24). */
-export function spawnOperator(args: readonly string[]): OperatorProcess {
+/**
+ * Starts `supercloud-operator <args>` with the Node running the tests (24); `nodeArgs` go to Node
+ * itself (e.g. `--inspect=127.0.0.1:0` for a bench that collects garbage before reading memory).
+ */
+export function spawnOperator(
+  args: readonly string[],
+  nodeArgs: readonly string[] = [],
+): OperatorProcess {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'operator/src/main.ts'), ...args],
+    [...nodeArgs, '--import', 'tsx', join(repoRoot, 'operator/src/main.ts'), ...args],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: Record<string, unknown>[] = [];

@@ -63,15 +63,31 @@ export function freePort(): Promise<number> {
   });
 }
 
+export interface TestChainOptions {
+  /**
+   * Cancun instead of anvil's latest hardfork, and no state kept per block: anvil then mines a
+   * block in the same time at any height (otherwise it grows with the chain: EIP-2935's history
+   * contract and per-block state snapshots), so a chain of 100,000 blocks takes seconds. State
+   * is readable at the latest block only.
+   */
+  readonly longChain?: boolean;
+}
+
 /** Starts anvil on a free port, deploys the contracts and funds a tenant account with tokens. */
-export async function startTestChain(name: string): Promise<TestChain> {
+export async function startTestChain(
+  name: string,
+  options: TestChainOptions = {},
+): Promise<TestChain> {
   const port = await freePort();
   const logDir = join(stackDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const log = openSync(join(logDir, `chain-side-${name}.log`), 'w');
   const child: ChildProcess = spawn(
     join(repoRoot, 'node_modules/.bin/anvil'),
-    ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(localChainId)],
+    [
+      ...['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(localChainId)],
+      ...(options.longChain ? ['--hardfork', 'cancun', '--prune-history'] : []),
+    ],
     // Its own process group: the npm wrapper and the anvil binary it starts are stopped together.
     { stdio: ['ignore', log, log], detached: true },
   );

@@ -31,6 +31,8 @@ export interface StartOperatorOptions {
   readonly verification?: 'chain' | 'cluster';
   /** More flags, e.g. the chain timings. */
   readonly extraArgs?: readonly string[];
+  /** Flags for Node itself (see spawnOperator). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** Starts `supercloud-operator run` against the local stack. Stop it in afterAll. */
@@ -40,8 +42,9 @@ export function startOperator({
   leaseWorkers,
   verification = 'cluster',
   extraArgs = [],
+  nodeArgs = [],
 }: StartOperatorOptions): OperatorProcess {
-  return spawnOperator([
+  const args = [
     'run',
     '--kubeconfig',
     stack().kubeconfig,
@@ -64,7 +67,8 @@ export function startOperator({
     '10',
     ...(leaseWorkers ? ['--lease-workers', String(leaseWorkers)] : []),
     ...extraArgs,
-  ]);
+  ];
+  return spawnOperator(args, nodeArgs);
 }
 
 /** Sum of a counter over its label sets in Prometheus text, optionally only where labels match. */

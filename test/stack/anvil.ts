@@ -1,6 +1,11 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { JsonRpcProvider, Wallet } from 'ethers';
+import { JsonRpcProvider, Wallet, concat, keccak256 } from 'ethers';
+import {
+  marketplaceBytecode,
+  mockErc20Bytecode,
+  providerRegistryBytecode,
+} from '../../operator/src/chain/abi/index.js';
 import { deploySupercloud, mockToken } from '../../operator/src/chain/deploy.js';
 import type { StackAccount, StackContracts } from './description.js';
 import { startDaemon, stopProcess, waitFor } from './process.js';
@@ -96,6 +101,11 @@ function localProvider(rpcUrl: string): JsonRpcProvider {
   });
 }
 
+/** What the contracts are built from now: the keccak256 of their creation bytecodes. */
+export function contractsBuildHash(): string {
+  return keccak256(concat([mockErc20Bytecode, providerRegistryBytecode, marketplaceBytecode]));
+}
+
 /**
  * Deploys the mock token, the provider registry and the marketplace with account 0 (also the
  * treasury and the owner), and mints {@link fundedTokenAmount} to accounts 1..4.
@@ -111,18 +121,21 @@ export async function deployStackContracts(rpcUrl: string): Promise<StackContrac
       treasury: deployer.address,
       fundAccounts: others.map(({ address }) => ({ address, amount: fundedTokenAmount })),
     });
-    return { token, registry, marketplace, deployBlock };
+    return { token, registry, marketplace, deployBlock, buildHash: contractsBuildHash() };
   } finally {
     provider.destroy();
   }
 }
 
-/** True when every contract of the description has code on the chain (a restarted anvil has none). */
+/**
+ * True when every contract of the description has code on the chain (a restarted anvil has none)
+ * and was built from the sources of now (a contract changed since is deployed again).
+ */
 export async function areContractsDeployed(
   rpcUrl: string,
   contracts: StackContracts | undefined,
 ): Promise<boolean> {
-  if (!contracts) return false;
+  if (!contracts || contracts.buildHash !== contractsBuildHash()) return false;
   const provider = localProvider(rpcUrl);
   try {
     const codes = await Promise.all(

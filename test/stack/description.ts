@@ -16,6 +16,11 @@ export interface StackContracts {
   readonly marketplace: string;
   /** The block of the first deployment: where an event follower starts. */
   readonly deployBlock: number;
+  /**
+   * The keccak256 of the creation bytecodes deployed (`contractsBuildHash`): contracts built from
+   * other sources since are deployed again. Absent in descriptions written before it.
+   */
+  readonly buildHash?: string;
 }
 
 /** One GPU (or CPU-only) node group of the local cluster. */

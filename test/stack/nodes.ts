@@ -76,7 +76,11 @@ export function nodeObjects(groups: readonly StackNodeGroup[]): V1Node[] {
   return groups.flatMap((group) => {
     const shape = nodeShapes[group.pool];
     if (!shape) throw new Error(`unknown node pool "${group.pool}"`);
-    return Array.from({ length: group.nodes }, (_, index) => nodeObject(group.pool, index, shape));
+    // The group's GPU count wins over the shape's (a test's nodes may carry more).
+    const nodeShape = { ...shape, gpusPerNode: group.gpusPerNode };
+    return Array.from({ length: group.nodes }, (_, index) =>
+      nodeObject(group.pool, index, nodeShape),
+    );
   });
 }
 

@@ -112,10 +112,11 @@ export async function stackUp(
   if (existing && ((await isStackHealthy(existing)) || (await outageWaitedOut(existing, log)))) {
     log(`the local stack is already up (${existing.apiServer}, ${existing.rpcUrl}); reusing it`);
     await ensurePodDebugging(existing.kubeconfig, log);
-    // A description written before the contracts existed, or a chain that lost them.
+    // A description written before the contracts existed, a chain that lost them, or contracts
+    // changed since they were deployed.
     const contracts = existing.contracts as StackContracts | undefined;
     if (await areContractsDeployed(existing.rpcUrl, contracts)) return existing;
-    log('deploying the contracts: the chain does not have them');
+    log('deploying the contracts: the chain does not have them, or has older ones');
     const redeployed: StackDescription = {
       ...existing,
       contracts: await deployStackContracts(existing.rpcUrl),

@@ -2,7 +2,7 @@
 # make setup: installs everything supercloud needs on a fresh machine that has Go and npm.
 #   npm packages (Node 24, TypeScript, jest, forge, anvil, solc) into node_modules/;
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, etcdctl, kwok,
-#   kwokctl and helm built from pinned Go modules into a cache outside the repository.
+#   kwokctl, helm and promtool built from pinned Go modules into a cache outside the repository.
 # Idempotent: with everything cached it only checks stamps and takes seconds.
 #   --npm-only   only the npm part
 set -euo pipefail
@@ -60,9 +60,11 @@ build_tools() {
   touch "$dest/.complete"
 }
 
-# install_tools NAME VERSION LDFLAGS PACKAGE@VERSION... : go install into the versioned cache.
+# install_tools NAME VERSION LDFLAGS_FUNCTION [-tags=...] PACKAGE@VERSION... : go install into the
+# versioned cache, with the ldflags the function prints (called only when building: it may need
+# go).
 install_tools() {
-  local name="$1" version="$2" ldflags="$3"
+  local name="$1" version="$2" ldflags_function="$3"
   shift 3
   local dest="$CACHE/$name-$version/bin"
   if [[ -f "$dest/.complete" ]]; then return; fi
@@ -70,6 +72,8 @@ install_tools() {
   require_module_proxy
   step "building $name $version ($*)"
   mkdir -p "$dest"
+  local ldflags
+  ldflags="$("$ldflags_function")" || fail "could not work out the ldflags of $name $version"
   GOBIN="$dest" go install -ldflags "$ldflags" "$@" || fail "go install of $name $version failed (see the go output above)"
   touch "$dest/.complete"
 }
@@ -84,10 +88,44 @@ kubernetes_ldflags() {
   echo "-s -w$flags"
 }
 
+kwok_ldflags() {
+  echo "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}"
+}
+
+# helm as its release is built (helm's Makefile): version, commit and tree state, and the
+# Kubernetes version `helm template` and `helm lint` assume without a cluster, which the Makefile
+# takes from the client-go helm is built with (client-go v0.N.x is Kubernetes 1.N). A plain
+# `go install` leaves that at v1.20, and the chart (kubeVersion >= 1.30) is refused unless
+# --kube-version is passed.
+helm_ldflags() {
+  local gomod client_go major minor h=helm.sh/helm/v3
+  gomod="$(go mod download -json "$h@$HELM_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+  client_go="$(awk '$1 == "k8s.io/client-go" { print $2 }' "$gomod")"
+  [[ "$client_go" =~ ^v0\.([0-9]+)\.[0-9]+$ ]] || { echo "no k8s.io/client-go v0.x.y in $gomod" >&2; return 1; }
+  major=1
+  minor="${BASH_REMATCH[1]}"
+  echo "-s -w -X $h/internal/version.version=$HELM_VERSION -X $h/internal/version.metadata=" \
+    "-X $h/internal/version.gitCommit=$HELM_GIT_COMMIT -X $h/internal/version.gitTreeState=clean" \
+    "-X $h/pkg/lint/rules.k8sVersionMajor=$major -X $h/pkg/lint/rules.k8sVersionMinor=$minor" \
+    "-X $h/pkg/chartutil.k8sVersionMajor=$major -X $h/pkg/chartutil.k8sVersionMinor=$minor"
+}
+
+# Prometheus 3.x.y is the Go module github.com/prometheus/prometheus v0.3xx.y.
+prometheus_module_version() {
+  local major minor patch
+  IFS=. read -r major minor patch <<<"${PROMETHEUS_VERSION#v}"
+  printf 'v0.%d%02d.%d' "$major" "$minor" "$patch"
+}
+
+promtool_ldflags() {
+  echo "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}"
+}
+
 link_tools() {
   mkdir -p "$BIN"
   local dir
-  for dir in "kubernetes-$KUBERNETES_VERSION" "etcd-$ETCD_VERSION" "kwok-$KWOK_VERSION" "helm-$HELM_VERSION"; do
+  for dir in "kubernetes-$KUBERNETES_VERSION" "etcd-$ETCD_VERSION" "kwok-$KWOK_VERSION" \
+    "helm-$HELM_VERSION-$HELM_BUILD" "prometheus-$PROMETHEUS_VERSION"; do
     for tool in "$CACHE/$dir/bin/"*; do
       ln -sfn "$tool" "$BIN/$(basename "$tool")"
     done
@@ -104,8 +142,12 @@ build_tools kubernetes "$KUBERNETES_VERSION" "$TOOLCHAIN/kubernetes" "$(kubernet
 build_tools etcd "$ETCD_VERSION" "$TOOLCHAIN/etcd" "-s -w" \
   go.etcd.io/etcd/server/v3 go.etcd.io/etcd/etcdctl/v3
 [[ -f "$CACHE/etcd-$ETCD_VERSION/bin/server" ]] && mv "$CACHE/etcd-$ETCD_VERSION/bin/server" "$CACHE/etcd-$ETCD_VERSION/bin/etcd"
-install_tools kwok "$KWOK_VERSION" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" \
+install_tools kwok "$KWOK_VERSION" kwok_ldflags \
   "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
-install_tools helm "$HELM_VERSION" "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
-  "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+install_tools helm "$HELM_VERSION-$HELM_BUILD" helm_ldflags "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+# The module has no replace directive, so a plain go install builds it with upstream's go.sum.
+# promtool only checks and tests rules here: upstream's remove_all_sd build tag leaves out the
+# service-discovery plugins (cloud SDKs), most of the download and build.
+install_tools prometheus "$PROMETHEUS_VERSION" promtool_ldflags -tags=remove_all_sd \
+  "github.com/prometheus/prometheus/cmd/promtool@$(prometheus_module_version)"
 link_tools

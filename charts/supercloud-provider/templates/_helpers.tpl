@@ -70,8 +70,58 @@ app.kubernetes.io/component: gateway
 {{- if .Values.wallet.create }}
 {{- printf "%s-wallet" (include "supercloud.fullname" .) }}
 {{- else }}
-{{- required "wallet.existingSecret: name the Secret holding the provider's private key (or set wallet.create for a test set-up)" .Values.wallet.existingSecret }}
+{{- required "wallet.existingSecret: name the Secret holding the provider's private key (or set signer.url for a remote signer holding it, or wallet.create for a test set-up)" .Values.wallet.existingSecret }}
 {{- end }}
+{{- end }}
+
+{{/* Whether the provider signs through a remote signer (signer.url) rather than a key in a Secret. */}}
+{{- define "supercloud.remoteSigner" -}}
+{{- if .Values.signer.url }}true{{ end }}
+{{- end }}
+
+{{/*
+The one Secret the operator may read: the wallet key's, or the remote signer's credentials (none
+when the signer needs no token nor CA).
+*/}}
+{{- define "supercloud.operatorSecretName" -}}
+{{- if include "supercloud.remoteSigner" . }}
+{{- .Values.signer.existingSecret }}
+{{- else }}
+{{- include "supercloud.walletSecretName" . }}
+{{- end }}
+{{- end }}
+
+{{/* The TCP port of signer.url: its own, else 443 (https) or 80 (http). */}}
+{{- define "supercloud.signerPort" -}}
+{{- $url := urlParse .Values.signer.url }}
+{{- $host := splitList ":" $url.host }}
+{{- if gt (len $host) 1 }}{{ last $host }}{{ else if eq $url.scheme "https" }}443{{ else }}80{{ end }}
+{{- end }}
+
+{{/*
+The provider key is in exactly one place, and a remote signer has an address. values.schema.json
+has already refused values with no key at all (no wallet.existingSecret, wallet.create nor
+signer.url), naming them.
+*/}}
+{{- define "supercloud.checkSigner" -}}
+{{- $wallet := .Values.wallet }}
+{{- $signer := .Values.signer }}
+{{- if $signer.url }}
+{{- if or $wallet.existingSecret $wallet.create }}
+{{- fail "signer.url and wallet.existingSecret (or wallet.create) are both set: the provider key is either in a Secret or in the remote signer, choose one" }}
+{{- end }}
+{{- if not $signer.address }}
+{{- fail "signer.address: set the provider wallet's address, whose key the remote signer at signer.url holds" }}
+{{- end }}
+{{- else if $signer.address }}
+{{- fail "signer.address is set without signer.url: set the remote signer's URL too (or drop signer.address to use wallet.*)" }}
+{{- end }}
+{{- end }}
+
+{{/* Labels of the pods of the chart's helm test hooks. */}}
+{{- define "supercloud.testSelectorLabels" -}}
+{{ include "supercloud.selectorLabels" . }}
+app.kubernetes.io/component: test
 {{- end }}
 
 {{/* Namespace whose pods may reach leases' exposed ports (default: the release namespace, where the gateway runs). */}}

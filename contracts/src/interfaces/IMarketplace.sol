@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IProviderRegistry} from "./IProviderRegistry.sol";
-import {BidView, LeaseView, OrderView, Resources} from "../types/DataTypes.sol";
+import {BidSkipReason, BidView, LeaseView, OrderView, Resources} from "../types/DataTypes.sol";
 
 /// @title IMarketplace
 /// @notice A reverse auction for GPU time with a per-second streaming escrow. A tenant creates an
@@ -52,6 +52,15 @@ interface IMarketplace {
         uint256 pricePerSecond,
         address bestBidder,
         uint256 bestPricePerSecond
+    );
+
+    /// @notice `placeBids` passed over a bid the order refuses now (it closed, or its bidding did,
+    /// or a live bid of the provider is already as low, ...): nothing changed for that order.
+    event BidSkipped(
+        uint256 indexed orderId,
+        address indexed provider,
+        uint256 pricePerSecond,
+        BidSkipReason reason
     );
 
     /// @notice A provider withdrew its bid; the best bid after the change follows (zero if none).
@@ -148,7 +157,7 @@ interface IMarketplace {
     /// the worst, which it evicts; this bounds the work of placing and cancelling a bid.
     function MAX_BIDS_PER_ORDER() external view returns (uint256);
 
-    /// @notice The most ids `getOrders` and `getLeases` read in one call.
+    /// @notice The most ids `getOrders`, `getLeases` and `getBidsOf` read in one call.
     function MAX_BATCH_READ() external view returns (uint256);
 
     /// @notice The payment token.
@@ -196,6 +205,18 @@ interface IMarketplace {
 
     /// @notice A provider's live bid on an order, in token base units per second; zero for none.
     function getBid(uint256 orderId, address provider) external view returns (uint256);
+
+    /// @notice `getBid` of `provider` on each order, in the order of `orderIds`: a provider's
+    /// bids on many orders in one call.
+    /// @dev Reverts with `Marketplace_BatchTooLarge` above `MAX_BATCH_READ` ids.
+    /// @param orderIds The orders, at most `MAX_BATCH_READ`; repeats are read again.
+    /// @param provider The provider.
+    /// @return pricesPerSecond Its live bid on each order, in token base units per second; zero
+    /// for none.
+    function getBidsOf(uint256[] calldata orderIds, address provider)
+        external
+        view
+        returns (uint256[] memory pricesPerSecond);
 
     /// @notice A lease as of this block: accrued and remaining escrow, when the escrow runs out.
     function getLease(uint256 leaseId) external view returns (LeaseView memory);
@@ -256,6 +277,29 @@ interface IMarketplace {
     /// @param orderId The order.
     /// @param pricePerSecond The price, in token base units per second.
     function placeBid(uint256 orderId, uint256 pricePerSecond) external;
+
+    /// @notice Places or lowers the caller's bids on many orders in one transaction, each as
+    /// `placeBid` would. A bid that the order's state refuses now is skipped, not reverted, so
+    /// that one order closing (or one auction filling up) between the caller's decision and the
+    /// block does not cost the other bids: an order that is no longer open, whose bidding closed,
+    /// of which the caller is the tenant, whose maximum is below the price, on which the caller's
+    /// live bid is already at or below the price (so sending the same batch again changes
+    /// nothing), or that is full with no worse bid than the price.
+    /// @dev Emits, for each bid in the order of the arrays, {BidPlaced} (after {BidEvicted} when
+    /// the bid made room) or {BidSkipped} with the reason. A repeated order id is bid on again
+    /// (skipped unless its price is lower).
+    ///
+    /// Requirements:
+    /// - The marketplace is not paused.
+    /// - `orderIds` and `pricesPerSecond` have the same length.
+    /// - The caller is a registered provider.
+    /// - Every price is positive.
+    /// @param orderIds The orders.
+    /// @param pricesPerSecond The price of each order's bid, in token base units per second.
+    /// @return placed How many bids were placed or lowered (the others were skipped).
+    function placeBids(uint256[] calldata orderIds, uint256[] calldata pricesPerSecond)
+        external
+        returns (uint256 placed);
 
     /// @notice Withdraws the caller's live bid, before the bidding deadline only: from the deadline
     /// on a bid stands until the order is leased or cancelled, so a low bid that kept others away

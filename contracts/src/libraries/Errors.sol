@@ -10,7 +10,10 @@ library Errors {
                               MARKETPLACE
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice A batch view (`getOrders`, `getLeases`) of more than `maxLength` ids.
+    /// @notice `placeBids` with as many prices as order ids, not the same number.
+    error Marketplace_BatchLengthMismatch(uint256 orderIdsLength, uint256 pricesLength);
+
+    /// @notice A batch view (`getOrders`, `getLeases`, `getBidsOf`) of more than `maxLength` ids.
     error Marketplace_BatchTooLarge(uint256 length, uint256 maxLength);
 
     /// @notice `acceptBid` of a bid above the price the tenant agreed to pay: the provider raised it
@@ -107,7 +110,8 @@ library Errors {
     /// @notice A zero address where an account is needed.
     error Marketplace_ZeroAddress();
 
-    /// @notice A zero amount or price where a positive one is needed.
+    /// @notice A zero amount or price where a positive one is needed (a zero price anywhere in a
+    /// `placeBids` batch reverts the whole batch: it is the caller's mistake, not the order's).
     error Marketplace_ZeroAmount();
 
     /*//////////////////////////////////////////////////////////////

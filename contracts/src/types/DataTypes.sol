@@ -24,6 +24,26 @@ enum OrderStatus {
     Cancelled
 }
 
+/// @notice Why `placeBids` passed over one of its bids (emitted in {BidSkipped}): the order's state
+/// refuses it now, as `placeBid` would revert with the error named beside each member. `None` (a
+/// bid placed) is never emitted.
+enum BidSkipReason {
+    // The bid was placed.
+    None,
+    // The order is not open (unknown, leased or cancelled): `Marketplace_OrderNotOpen`.
+    OrderNotOpen,
+    // The bidding deadline has come: `Marketplace_BiddingClosed`.
+    BiddingClosed,
+    // The caller is the order's tenant: `Marketplace_SelfBid`.
+    SelfBid,
+    // The price is above the order's maximum: `Marketplace_BidAboveMax`.
+    AboveMax,
+    // The caller's live bid is at or below the price: `Marketplace_BidNotLower`.
+    NotLower,
+    // The order is full and the price not below its worst bid: `Marketplace_BidNotBelowWorst`.
+    NotBelowWorst
+}
+
 /// @notice An order as stored. Its lease (same id) holds the escrow from the start.
 struct Order {
     // slot 0

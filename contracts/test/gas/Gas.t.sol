@@ -20,18 +20,23 @@ import {MANIFEST_1KIB} from "./Manifest1KiB.sol";
 /// fallback (a credited payment, a claim) is measured on a second marketplace whose token
 /// blacklists accounts as USDC can (its checks read three more cold slots per transfer).
 contract Gas_Test is Test {
-    uint256 internal constant LEASES = 10;
-    /// @dev Lease ids 1..10 are this contract's leases; the named orders follow.
+    /// @dev The most leases a withdrawal batch is measured at (the settlement's largest batch).
+    uint256 internal constant LEASES = 500;
+    /// @dev Lease ids 1..LEASES are this contract's leases; the named orders follow.
     uint256 internal constant FIRST_LEASE = 1;
-    uint256 internal constant CLOSE_LEASE = 11;
-    uint256 internal constant FIRST_BID_ORDER = 12;
-    uint256 internal constant LOWER_BID_ORDER = 13;
-    uint256 internal constant ACCEPT_ORDER = 14;
-    uint256 internal constant FINALIZE_ORDER = 15;
+    uint256 internal constant CLOSE_LEASE = LEASES + 1;
+    uint256 internal constant FIRST_BID_ORDER = LEASES + 2;
+    uint256 internal constant LOWER_BID_ORDER = LEASES + 3;
+    uint256 internal constant ACCEPT_ORDER = LEASES + 4;
+    uint256 internal constant FINALIZE_ORDER = LEASES + 5;
     /// @dev MAX_BIDS_PER_ORDER bids of other providers; this contract bids last-but-one.
-    uint256 internal constant FULL_ORDER = 16;
+    uint256 internal constant FULL_ORDER = LEASES + 6;
     /// @dev MAX_BIDS_PER_ORDER - 1 bids of other providers, then this contract's, the worst.
-    uint256 internal constant FULL_ORDER_OWN_LAST = 17;
+    uint256 internal constant FULL_ORDER_OWN_LAST = LEASES + 7;
+    /// @dev BATCH_BID_ORDERS orders from here on, each with a rival's bid (as FIRST_BID_ORDER):
+    /// what `placeBids` costs per bid beside `placeBid`'s first bid.
+    uint256 internal constant FIRST_BATCH_BID_ORDER = LEASES + 8;
+    uint256 internal constant BATCH_BID_ORDERS = 100;
     /// @dev On the blacklisting marketplace: a lease this contract (the tenant) closes while the
     /// rival (the provider) is blacklisted.
     uint256 internal constant DEFERRED_CLOSE_LEASE = 2;
@@ -116,6 +121,10 @@ contract Gas_Test is Test {
             market.placeBid(FULL_ORDER_OWN_LAST, 500 + i);
         }
         market.placeBid(FULL_ORDER_OWN_LAST, 900);
+        for (uint256 i; i < BATCH_BID_ORDERS; ++i) {
+            requireId(createOrderAsTenant(30 days), FIRST_BATCH_BID_ORDER + i);
+            bidAsRival(FIRST_BATCH_BID_ORDER + i, 900);
+        }
 
         setUpBlacklistMarket();
 
@@ -195,6 +204,30 @@ contract Gas_Test is Test {
         market.withdraw(leaseIds(10));
     }
 
+    function test_Gas_Withdraw_100Leases() external {
+        market.withdraw(leaseIds(100));
+    }
+
+    function test_Gas_Withdraw_500Leases() external {
+        market.withdraw(leaseIds(500));
+    }
+
+    /// @dev First bids on orders with a rival's bid, as test_Gas_PlaceBid_First, in one call.
+    function test_Gas_PlaceBids_1Order() external {
+        (uint256[] memory orderIds, uint256[] memory prices) = batchBids(1);
+        market.placeBids(orderIds, prices);
+    }
+
+    function test_Gas_PlaceBids_10Orders() external {
+        (uint256[] memory orderIds, uint256[] memory prices) = batchBids(10);
+        market.placeBids(orderIds, prices);
+    }
+
+    function test_Gas_PlaceBids_100Orders() external {
+        (uint256[] memory orderIds, uint256[] memory prices) = batchBids(100);
+        market.placeBids(orderIds, prices);
+    }
+
     /// @dev Batch views, read by eth_call: what a call of `MAX_BATCH_READ` ids costs is about 50x.
     function test_Gas_GetLeases_10Leases() external view {
         market.getLeases(leaseIds(10));
@@ -202,6 +235,10 @@ contract Gas_Test is Test {
 
     function test_Gas_GetOrders_10Orders() external view {
         market.getOrders(leaseIds(10));
+    }
+
+    function test_Gas_GetBidsOf_10Orders() external view {
+        market.getBidsOf(leaseIds(10), address(this));
     }
 
     function test_Gas_Close() external {
@@ -247,10 +284,28 @@ contract Gas_Test is Test {
         market.placeBid(orderId, price);
     }
 
+    /// @dev The snapshot counts the test's own work too: the lists are built in a bare loop.
     function leaseIds(uint256 count) internal pure returns (uint256[] memory list) {
         list = new uint256[](count);
         for (uint256 i; i < count; ++i) {
-            list[i] = FIRST_LEASE + i;
+            unchecked {
+                list[i] = FIRST_LEASE + i;
+            }
+        }
+    }
+
+    function batchBids(uint256 count)
+        internal
+        pure
+        returns (uint256[] memory orderIds, uint256[] memory prices)
+    {
+        orderIds = new uint256[](count);
+        prices = new uint256[](count);
+        for (uint256 i; i < count; ++i) {
+            unchecked {
+                orderIds[i] = FIRST_BATCH_BID_ORDER + i;
+                prices[i] = 800;
+            }
         }
     }
 

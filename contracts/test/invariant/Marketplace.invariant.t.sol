@@ -30,7 +30,7 @@ contract Marketplace_Invariant_Test is Test {
             registry.register("https://gateway.example", new Attribute[](0));
         }
 
-        bytes4[] memory selectors = new bytes4[](17);
+        bytes4[] memory selectors = new bytes4[](18);
         selectors[0] = MarketplaceHandler.createOrder.selector;
         selectors[1] = MarketplaceHandler.placeBid.selector;
         selectors[2] = MarketplaceHandler.cancelBid.selector;
@@ -48,6 +48,7 @@ contract Marketplace_Invariant_Test is Test {
         selectors[14] = MarketplaceHandler.fillBids.selector;
         selectors[15] = MarketplaceHandler.toggleBlacklist.selector;
         selectors[16] = MarketplaceHandler.claim.selector;
+        selectors[17] = MarketplaceHandler.placeBids.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector(address(handler), selectors));
     }

@@ -17,7 +17,7 @@ export const providerConditionTypes = {
   Registered: 'Registered',
   /** The chain follower is within `confirmations` blocks of the head. */
   Synced: 'Synced',
-  /** The wallet secret is readable and holds a key. */
+  /** The wallet can sign: its Secret is readable and holds a key, or the remote signer answers for its address. */
   WalletReady: 'WalletReady',
   /** The last round of chain reads reached an RPC endpoint. */
   ChainConnected: 'ChainConnected',
@@ -31,6 +31,18 @@ export const providerReasons = {
   KeyMissing: 'KeyMissing',
   KeyInvalid: 'KeyInvalid',
   KeyLoaded: 'KeyLoaded',
+  /** The remote signer answers and holds the provider address. */
+  SignerReady: 'SignerReady',
+  /** The remote signer did not answer (down, unreachable, TLS refused). */
+  SignerUnreachable: 'SignerUnreachable',
+  /** The remote signer answered with an error (unauthorized, no such key). */
+  SignerRefused: 'SignerRefused',
+  /** The remote signer does not list the provider address in eth_accounts. */
+  SignerAccountMissing: 'SignerAccountMissing',
+  /** The remote signer returned a transaction other than the one asked (another key, other fields): not sent. */
+  SignatureMismatch: 'SignatureMismatch',
+  /** Neither or both of walletSecretRef and remoteSigner are set. */
+  SignerConfigInvalid: 'SignerConfigInvalid',
   RpcReachable: 'RpcReachable',
   RpcUnreachable: 'RpcUnreachable',
   RegisteredOnChain: 'RegisteredOnChain',
@@ -111,6 +123,80 @@ export const TenantIsolation = Type.Object(
 );
 export type TenantIsolation = Static<typeof TenantIsolation>;
 
+export const GatewayPolicy = Type.Object(
+  {
+    shell: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: false,
+          description:
+            "Let a lease's tenant open a shell in its replicas through the gateway (`supercloud shell`, kubectl exec semantics). Off by default: a shell runs any program of the image, as the workload, for as long as the lease is open; turning it off ends the shells open now.",
+        }),
+      },
+      { additionalProperties: false, default: {}, description: 'Tenant shells in replicas.' },
+    ),
+  },
+  {
+    additionalProperties: false,
+    default: {},
+    description:
+      'What the provider gateway offers tenants beyond status, Events, logs and secrets (always served).',
+  },
+);
+export type GatewayPolicy = Static<typeof GatewayPolicy>;
+
+export const RemoteSignerSpec = Type.Object(
+  {
+    url: Type.String({
+      pattern: '^https?://',
+      maxLength: 2048,
+      description:
+        'JSON-RPC endpoint of the signer (Consensys Web3Signer, Clef behind geth, a KMS bridge) answering eth_accounts and eth_signTransaction.',
+    }),
+    address: Address(
+      'Address of the provider wallet: the account the signer signs with (checked against eth_accounts and every signature).',
+    ),
+    credentialsSecretRef: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String({ maxLength: 253, description: 'Name of the Secret.' }),
+          namespace: Type.String({ maxLength: 63, description: 'Namespace of the Secret.' }),
+          tokenKey: Type.String({
+            maxLength: 253,
+            default: 'token',
+            description:
+              'Key holding a bearer token sent as `Authorization: Bearer` (no token when the Secret lacks the key).',
+          }),
+          caKey: Type.String({
+            maxLength: 253,
+            default: 'ca.crt',
+            description:
+              "Key holding a PEM CA bundle the signer's TLS certificate must chain to, instead of the system CAs (none when the Secret lacks the key).",
+          }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "Secret with the signer's credentials: a bearer token and/or a TLS CA bundle (at least one of the keys).",
+        },
+      ),
+    ),
+    timeoutSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 300,
+      default: 10,
+      description:
+        'A request to the signer without an answer after this long fails (and is retried).',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'A remote signer holding the provider key, instead of walletSecretRef: the key never enters the cluster. Every signed transaction is checked (signer address, fields) before it is sent.',
+  },
+);
+export type RemoteSignerSpec = Static<typeof RemoteSignerSpec>;
+
 export const ProviderSpec = Type.Object(
   {
     chain: Type.Object(
@@ -148,21 +234,25 @@ export const ProviderSpec = Type.Object(
       },
       { additionalProperties: false, description: 'The chain and contracts of the market.' },
     ),
-    walletSecretRef: Type.Object(
-      {
-        name: Type.String({ maxLength: 253, description: 'Name of the Secret.' }),
-        namespace: Type.String({ maxLength: 63, description: 'Namespace of the Secret.' }),
-        key: Type.String({
-          maxLength: 253,
-          default: 'privateKey',
-          description: 'Key in the Secret holding the hex private key.',
-        }),
-      },
-      {
-        additionalProperties: false,
-        description: 'Secret holding the private key of the provider wallet.',
-      },
+    walletSecretRef: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String({ maxLength: 253, description: 'Name of the Secret.' }),
+          namespace: Type.String({ maxLength: 63, description: 'Namespace of the Secret.' }),
+          key: Type.String({
+            maxLength: 253,
+            default: 'privateKey',
+            description: 'Key in the Secret holding the hex private key.',
+          }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Secret holding the private key of the provider wallet (or set remoteSigner instead).',
+        },
+      ),
     ),
+    remoteSigner: Type.Optional(RemoteSignerSpec),
     gatewayUrl: Type.String({
       pattern: '^https?://',
       maxLength: 2048,
@@ -237,8 +327,19 @@ export const ProviderSpec = Type.Object(
       { additionalProperties: false, default: {}, description: 'Settlement policy.' },
     ),
     tenantIsolation: TenantIsolation,
+    gateway: GatewayPolicy,
   },
-  { additionalProperties: false, description: 'Chain, wallet and policies of this provider.' },
+  {
+    additionalProperties: false,
+    description: 'Chain, wallet and policies of this provider.',
+    'x-kubernetes-validations': [
+      {
+        rule: 'has(self.walletSecretRef) != has(self.remoteSigner)',
+        message:
+          'set exactly one of walletSecretRef (the key in a Secret) and remoteSigner (the key in a remote signer)',
+      },
+    ],
+  },
 );
 export type ProviderSpec = Static<typeof ProviderSpec>;
 

@@ -69,6 +69,18 @@ export const operatorRules: readonly OperatorRule[] = [
     resources: ['namespaces', 'resourcequotas', 'limitranges', 'serviceaccounts', 'services'],
     verbs: leaseChildVerbs,
   },
+  {
+    comment: [
+      "The first status of a lease's quota, as the quota controller would write it (its limits,",
+      'nothing used), right after creating it in an empty lease namespace, and the quota read',
+      'back when the quota controller wrote first: quota admission binds a quota only once it',
+      'has a status (controllers/computelease/quota-fence.ts).',
+    ],
+    apiGroups: [''],
+    resources: ['resourcequotas/status'],
+    verbs: ['update'],
+  },
+  { apiGroups: [''], resources: ['resourcequotas'], verbs: ['get'] },
   { apiGroups: ['apps'], resources: ['deployments'], verbs: leaseChildVerbs },
   {
     apiGroups: ['networking.k8s.io'],
@@ -85,15 +97,25 @@ export const operatorRules: readonly OperatorRule[] = [
 
 /**
  * The provider gateway's rules: it reads leases, their pods, logs, Deployments and Events, and
- * writes the tenant's Secrets and the namespace annotation listing them. It can read no Secret;
- * the chart's gateway admission policy confines its writes to lease namespaces and to the two
- * tenant Secrets.
+ * the pools and nodes a quote decides on, execs tenant shells in their pods, and writes the
+ * tenant's Secrets and the namespace annotation listing them. It can read no Secret; the chart's
+ * gateway admission policy confines its writes and execs to lease namespaces and its writes to
+ * the two tenant Secrets.
  */
 export const gatewayRules: readonly OperatorRule[] = [
   {
-    comment: ['Leases and Providers (informers): the tenant and the chain of each lease.'],
+    comment: [
+      'Leases and Providers (informers): the tenant and the chain of each lease. Pools, with the',
+      "Providers' bidding policies and live bids: what a quote decides on.",
+    ],
     apiGroups: ['supercloud.dev'],
-    resources: ['computeleases', 'providers'],
+    resources: ['computeleases', 'gpunodepools', 'providers'],
+    verbs: ['list', 'watch'],
+  },
+  {
+    comment: ["Quotes: the nodes of each pool (a replica must fit one pool's largest node)."],
+    apiGroups: [''],
+    resources: ['nodes'],
     verbs: ['list', 'watch'],
   },
   {
@@ -103,6 +125,16 @@ export const gatewayRules: readonly OperatorRule[] = [
     verbs: ['list'],
   },
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+  {
+    comment: [
+      'Tenant shells (Provider spec.gateway.shell): exec over WebSocket is a GET, authorized as get',
+      'up to Kubernetes 1.34 and as create too from 1.35. gateway-admission-policy.yaml confines it',
+      'to lease namespaces.',
+    ],
+    apiGroups: [''],
+    resources: ['pods/exec'],
+    verbs: ['get', 'create'],
+  },
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list'] },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['list', 'watch'] },
   {

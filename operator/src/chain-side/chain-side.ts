@@ -3,11 +3,11 @@
 // reconciler opens and ends sessions; the sessions emit the keys of leases whose facts on chain
 // changed into `leaseKeys`, which the ComputeLease controller watches; the chain verifier reads
 // leases through `sourceOf`. Losing leadership or SIGTERM ends every session (checkpoints saved).
-import type { Wallet } from 'ethers';
 import type { Registry } from 'prom-client';
 import type { Provider } from '../api/provider.js';
 import { ProviderKind } from '../api/kinds.js';
 import { sameAddress } from '../chain/identifiers.js';
+import type { ProviderSigner } from '../chain/provider-signer.js';
 import type { LabelSelector } from '../config/label-selector.js';
 import { ChannelSource } from '../kube/channel-source.js';
 import type { KubeClient } from '../kube/client.js';
@@ -52,6 +52,8 @@ export class ChainSide implements Runnable {
   readonly name = 'chain-side';
   /** Keys of ComputeLeases whose facts on chain changed (watched by the ComputeLease controller). */
   readonly leaseKeys = new ChannelSource();
+  /** Keys of Providers whose signer started or stopped failing (watched by the Provider controller). */
+  readonly providerKeys = new ChannelSource();
   private readonly sessions = new Map<string, ChainSession>();
   private stopped = false;
 
@@ -66,20 +68,20 @@ export class ChainSide implements Runnable {
   }
 
   /**
-   * The session of the Provider for `wallet`: the current one while its chain settings and key
+   * The session of the Provider for `signer`: the current one while its chain settings and signer
    * stay the same, else a new one (the old one ended first).
    */
-  async session(provider: Provider, wallet: Wallet): Promise<ChainSession> {
+  async session(provider: Provider, signer: ProviderSigner): Promise<ChainSession> {
     if (this.stopped) throw new Error('the chain side is stopped: this replica is not leading');
     const name = provider.metadata.name ?? '';
     const current = this.sessions.get(name);
-    if (current?.key === sessionKey(provider.spec.chain, wallet.address)) return current;
+    if (current?.key === sessionKey(provider.spec.chain, signer)) return current;
     await this.end(name);
     const { client, cache, events, registry, timings, selector, logger } = this.options;
     const session = new ChainSession({
       name,
       chain: provider.spec.chain,
-      wallet,
+      signer,
       client,
       cache,
       registry,
@@ -90,7 +92,8 @@ export class ChainSide implements Runnable {
       events,
       leaseLabels: selector?.equalities ?? {},
       leaseKeys: this.leaseKeys,
-      logger: logger.child({ provider: name, wallet: wallet.address }),
+      providerKeys: this.providerKeys,
+      logger: logger.child({ provider: name, wallet: signer.address }),
     });
     this.sessions.set(name, session);
     return session;

@@ -4,7 +4,7 @@ import type { GpuNodePool } from '../api/gpunodepool.js';
 import type { InformerCache } from '../kube/informer-cache.js';
 import { NodeKind, type ObjectOf } from '../kube/objects.js';
 import type { NodeSize } from '../market/decide.js';
-import type { PoolView } from '../market/engine.js';
+import type { PoolView } from '../market/pool-candidates.js';
 import { poolSelectsNode } from '../capacity/pool-gpus.js';
 import { GpuNodePoolKind } from '../api/kinds.js';
 import { parseQuantity } from '../controllers/semantic.js';

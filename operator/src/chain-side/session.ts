@@ -1,15 +1,16 @@
 // One Provider's connection to the chain while its spec and wallet stay the same: the RPC pool,
 // the wallet's transaction sender, the lease sync, and (once registered) the event follower
-// driving the bid engine and the lease sync, and the settlement loop. A change of chain settings
-// or key replaces the session.
-import type { Wallet } from 'ethers';
+// driving the bid engine and the lease sync, and the settlement loop. A change of chain settings,
+// key or signer (URL, address, credentials) replaces the session.
 import type { Registry } from 'prom-client';
 import type { ProviderSpec } from '../api/provider.js';
 import { rpcChainReader } from '../chain/chain-reader.js';
 import { EventFollower, type FollowerStatus } from '../chain/follower.js';
+import { SignerError } from '../chain/errors.js';
 import { chainMetrics } from '../chain/metrics.js';
+import type { ProviderSigner } from '../chain/provider-signer.js';
 import { RpcPool, describeError } from '../chain/rpc.js';
-import { TransactionSender } from '../chain/tx-sender.js';
+import { TransactionSender, type TransactionSigner } from '../chain/tx-sender.js';
 import type { ChannelSource } from '../kube/channel-source.js';
 import type { KubeClient } from '../kube/client.js';
 import type { EventRecorder } from '../kube/events.js';
@@ -50,7 +51,8 @@ export const defaultChainTimings: ChainTimings = {
 export interface ChainSessionOptions {
   readonly name: string;
   readonly chain: ProviderSpec['chain'];
-  readonly wallet: Wallet;
+  /** What signs the Provider's transactions: its key from the Secret, or a remote signer. */
+  readonly signer: ProviderSigner;
   readonly client: KubeClient;
   readonly cache: InformerCache;
   readonly registry: Registry;
@@ -64,12 +66,24 @@ export interface ChainSessionOptions {
   readonly leaseLabels: Readonly<Record<string, string>>;
   /** Where the keys of leases whose state on chain changed go (the ComputeLease controller). */
   readonly leaseKeys: ChannelSource;
+  /**
+   * Where the Provider's key goes when its signer starts or stops failing (the Provider
+   * controller, whose WalletReady condition says so).
+   */
+  readonly providerKeys: ChannelSource;
   readonly logger: Logger;
 }
 
-/** What identifies a session: a Provider whose key changes gets a new one. */
-export function sessionKey(chain: ProviderSpec['chain'], address: string): string {
-  return JSON.stringify({ ...chain, address: address.toLowerCase() });
+/**
+ * What identifies a session: a Provider whose key or signer configuration changes gets a new one.
+ * The signer's identity holds no secret in clear.
+ */
+export function sessionKey(chain: ProviderSpec['chain'], signer: ProviderSigner): string {
+  return JSON.stringify({
+    ...chain,
+    address: signer.address.toLowerCase(),
+    signer: signer.identity,
+  });
 }
 
 export class ChainSession {
@@ -78,6 +92,8 @@ export class ChainSession {
   readonly sender: TransactionSender;
   readonly reader: MarketReader;
   readonly leases: LeaseSync;
+  /** The signer the sender signs with (its `check` feeds the Provider's WalletReady condition). */
+  readonly signer: ProviderSigner;
   private readonly facts: LeaseFacts;
   private readonly bidPools: ProviderBidPools;
   private readonly leaseReader: LeaseReader;
@@ -88,18 +104,23 @@ export class ChainSession {
   private starting: Promise<void> | undefined;
 
   constructor(private readonly options: ChainSessionOptions) {
-    const { chain, wallet, registry, logger } = options;
-    this.key = sessionKey(chain, wallet.address);
-    const requests = chainMetrics(registry).rpcRequests;
+    const { chain, signer, registry, logger } = options;
+    this.key = sessionKey(chain, signer);
+    this.signer = signer;
+    const { rpcRequests, rpcErrors } = chainMetrics(registry);
     this.rpc = new RpcPool({
       urls: chain.rpcUrls.filter((url) => /^https?:/.test(url)),
       chainId: chain.chainId,
-      onRequest: (method) => requests.inc({ method }),
+      onRequest: (method) => rpcRequests.inc({ method }),
+      onTransportError: () => rpcErrors.inc(),
     });
     this.sender = new TransactionSender({
       rpc: this.rpc,
-      signer: wallet,
+      signer: watchSigning(signer, () => options.providerKeys.emit({ name: options.name })),
       chainId: chain.chainId,
+      // Receipts polled as often as the chain's head (at most every second): on a chain of short
+      // blocks a batch of bids is seen mined, and the next one sent, within the block after it.
+      pollIntervalMs: Math.min(1_000, options.timings.pollIntervalMs),
       metrics: chainMetrics(registry),
       logger,
       // A reorg within the confirmations dropped one of our mined transactions (nothing else can
@@ -128,7 +149,7 @@ export class ChainSession {
       reader: this.leaseReader,
       facts: this.facts,
       objects: this.objects,
-      provider: wallet.address,
+      provider: signer.address,
       startBlock: chain.startBlock,
       confirmations: chain.confirmations,
       bidPools: this.bidPools,
@@ -148,7 +169,7 @@ export class ChainSession {
   }
 
   get address(): string {
-    return this.options.wallet.address;
+    return this.options.signer.address;
   }
 
   /** The follower's state; undefined until the market started. */
@@ -262,4 +283,30 @@ export class ChainSession {
     this.sender.stop();
     this.rpc.destroy();
   }
+}
+
+/**
+ * The signer as the sender sees it, telling `wake` when a signature fails (a remote signer down,
+ * refusing, or returning another transaction) and when one succeeds again: the Provider's status
+ * and Events say so at once rather than at the next resync (the work queue folds repeated wakes).
+ */
+function watchSigning(signer: ProviderSigner, wake: () => void): TransactionSigner {
+  let failed = false;
+  return {
+    address: signer.address,
+    signTransaction: async (transaction) => {
+      try {
+        const signed = await signer.signTransaction(transaction);
+        if (failed) wake();
+        failed = false;
+        return signed;
+      } catch (error) {
+        if (error instanceof SignerError) {
+          failed = true;
+          wake();
+        }
+        throw error;
+      }
+    },
+  };
 }

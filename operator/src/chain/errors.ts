@@ -98,3 +98,81 @@ export class SenderStoppedError extends ChainError {
     super(`the transaction sender stopped before ${method} was sent or mined`);
   }
 }
+
+/**
+ * The base of the remote signer's errors: the provider key lives in a signer the operator asks
+ * over JSON-RPC (Web3Signer, Clef, a KMS bridge). Nothing is sent when signing fails.
+ */
+export class SignerError extends ChainError {
+  override readonly name: string = 'SignerError';
+}
+
+/** The remote signer did not answer (refused, reset, timed out, a TLS failure, an HTTP 5xx). */
+export class SignerUnavailableError extends SignerError {
+  override readonly name = 'SignerUnavailableError';
+
+  constructor(
+    readonly url: string,
+    readonly method: string,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super(`the remote signer at ${url} did not answer ${method}`, {
+      details: reason,
+      action:
+        'check that the signer runs and that the operator reaches it (URL, NetworkPolicy egress, TLS CA); nothing was sent, the operator retries',
+      cause,
+    });
+  }
+}
+
+/** The remote signer answered with an error (unauthorized, unknown account, a locked key). */
+export class SignerRefusedError extends SignerError {
+  override readonly name = 'SignerRefusedError';
+
+  constructor(
+    readonly url: string,
+    readonly method: string,
+    reason: string,
+    action = "check the signer's configuration and the bearer token in the signer Secret",
+  ) {
+    super(`the remote signer at ${url} refused ${method}`, { details: reason, action });
+  }
+}
+
+/** The remote signer does not hold the key of the configured provider address. */
+export class SignerAccountMissingError extends SignerError {
+  override readonly name = 'SignerAccountMissingError';
+
+  constructor(
+    readonly url: string,
+    readonly address: string,
+    readonly accounts: readonly string[],
+  ) {
+    super(`the remote signer at ${url} does not sign for ${address}`, {
+      details: `eth_accounts lists ${accounts.length === 0 ? 'no account' : accounts.join(', ')}`,
+      action:
+        "set the Provider's remoteSigner.address to an account of the signer, or load that key into the signer",
+    });
+  }
+}
+
+/**
+ * What the remote signer returned is not the transaction asked for, signed by the provider's key:
+ * another key signed it, a field was changed, or it is no signed transaction at all. It is never
+ * broadcast.
+ */
+export class SignedTransactionMismatchError extends SignerError {
+  override readonly name = 'SignedTransactionMismatchError';
+
+  constructor(
+    readonly url: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`the remote signer at ${url} returned a transaction other than the one asked; not sent`, {
+      details: problems.join('; '),
+      action:
+        'check which key and chain the signer is configured with; a signer that changes transactions must not be trusted',
+    });
+  }
+}

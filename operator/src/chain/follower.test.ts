@@ -26,7 +26,14 @@ class FakeChain implements ChainReader {
   maxLogRange = Infinity;
   /** Every call fails as if the node were unreachable. */
   down = false;
+  /** An eth_getLogs answer of the node's own for a range, instead of the logs (a refusal). */
+  refuse: ((fromBlock: number, toBlock: number) => Error | undefined) | undefined;
+  /** The next this many calls are refused as rate-limited. */
+  rateLimitedCalls = 0;
+  /** Called before each eth_getLogs answer (to change the chain while a round reads it). */
+  beforeLogs: ((fromBlock: number, toBlock: number) => void) | undefined;
   readonly logRanges: [number, number][] = [];
+  readonly calls = { head: 0, hash: 0, logs: 0 };
 
   /** A chain with a genesis block without events and `blocks` more: its head is `blocks`. */
   constructor(blocks: number, eventsPerBlock: (n: number) => number = () => 1) {
@@ -59,11 +66,13 @@ class FakeChain implements ChainReader {
   }
 
   async headNumber(): Promise<number> {
+    this.calls.head += 1;
     this.failIfDown();
     return this.head;
   }
 
   async blockHash(number: number): Promise<string | undefined> {
+    this.calls.hash += 1;
     this.failIfDown();
     return this.blocks[number]?.hash;
   }
@@ -73,8 +82,12 @@ class FakeChain implements ChainReader {
     fromBlock: number,
     toBlock: number,
   ): Promise<LogEntry[]> {
+    this.calls.logs += 1;
     this.failIfDown();
     expect(addresses).toEqual([marketplace, registry]);
+    const refusal = this.refuse?.(fromBlock, toBlock);
+    if (refusal) throw refusal;
+    this.beforeLogs?.(fromBlock, toBlock);
     if (toBlock - fromBlock + 1 > this.maxLogRange) {
       throw Object.assign(new Error('could not coalesce error'), {
         code: 'UNKNOWN_ERROR',
@@ -103,7 +116,20 @@ class FakeChain implements ChainReader {
 
   private failIfDown(): void {
     if (this.down) throw new RpcUnavailableError('a read', [{ url: 'fake', error: 'refused' }]);
+    if (this.rateLimitedCalls > 0) {
+      this.rateLimitedCalls -= 1;
+      throw jsonRpcError(-32005, 'project ID request rate exceeded', { backoff_seconds: 0.01 });
+    }
   }
+}
+
+/** A JSON-RPC error as ethers throws it. */
+function jsonRpcError(code: number, message: string, data?: unknown): Error {
+  return Object.assign(new Error('could not coalesce error'), {
+    code: 'UNKNOWN_ERROR',
+    shortMessage: 'could not coalesce error',
+    error: { code, message, data },
+  });
 }
 
 function hashOf(number: number, fork: number): string {
@@ -233,7 +259,7 @@ describe('EventFollower', () => {
     expect(store.checkpoint).toEqual({ number: 38, hash: chain.blocks[38]!.hash });
   });
 
-  it('saves the checkpoint only once the handlers took the page, and re-reads after a failure', async () => {
+  it('after a handler failed, goes on from the last page it took, saving only checked blocks', async () => {
     const chain = new FakeChain(30);
     const delivered: number[] = [];
     let failPage2 = true;
@@ -248,12 +274,120 @@ describe('EventFollower', () => {
     });
 
     await expect(f.syncOnce()).rejects.toThrow('the API server is away');
-    expect(store.checkpoint).toEqual({ number: 7, hash: chain.blocks[7]!.hash });
+    // Blocks 1–7 were delivered, but their hashes were not checked after their logs yet.
+    expect(delivered).toEqual(chain.idsUpTo(7));
+    expect(store.checkpoint).toBeUndefined();
+    expect(f.status().lagBlocks).toBe(23);
 
     failPage2 = false;
     await f.syncOnce();
     expect(delivered).toEqual(chain.idsUpTo(30));
-    expect(store.checkpoint?.number).toBe(30);
+    expect(store.checkpoint).toEqual({ number: 30, hash: chain.blocks[30]!.hash });
+  });
+
+  it('catches a reorg that reaches delivered blocks between two pages of a round', async () => {
+    const chain = new FakeChain(40);
+    const delivered: ChainEvent[] = [];
+    const reorgs: (ReorgNotice & { deliveredBefore: number })[] = [];
+    let reorged = false;
+    const { follower: f } = follower(chain, {
+      confirmations: 0,
+      handlers: [
+        (events) => {
+          delivered.push(...events);
+          // Once blocks 1–7 are delivered, blocks 5 and later are replaced (two events each).
+          if (!reorged) chain.reorg(36, () => 2);
+          reorged = true;
+        },
+      ],
+      onReorg: (reorg) => void reorgs.push({ ...reorg, deliveredBefore: delivered.length }),
+    });
+
+    await f.syncOnce().catch(() => undefined);
+    await f.syncOnce();
+
+    expect(reorgs).toHaveLength(1);
+    const ancestor = reorgs[0]!.ancestor.number;
+    expect(ancestor).toBeLessThan(5);
+    // After the notice: the new chain from the ancestor on, every event once.
+    const redelivered = idsOf(delivered.slice(reorgs[0]!.deliveredBefore));
+    expect(redelivered).toEqual(chain.blocks.slice(ancestor + 1).flatMap((b) => b.ids));
+  });
+
+  it('reads one block hash per span of pages, not one per page', async () => {
+    const chain = new FakeChain(1_000);
+    const { follower: f, delivered } = follower(chain, { confirmations: 0, pageSize: 10 });
+
+    await f.syncOnce();
+
+    expect(idsOf(delivered)).toEqual(chain.idsUpTo(1_000));
+    expect(chain.calls.logs).toBe(100);
+    // The start block's, then per span of 8 pages its last block's and the check of the one before.
+    expect(chain.calls.hash).toBe(1 + 2 * Math.ceil(1_000 / 80));
+    expect(chain.calls.head).toBe(1);
+  });
+
+  it('reads within a block limit the node names after a single refusal', async () => {
+    const chain = new FakeChain(300);
+    let refusals = 0;
+    chain.refuse = (from, to) => {
+      if (to - from + 1 <= 25) return undefined;
+      refusals += 1;
+      return jsonRpcError(-32602, 'query exceeds max block range 25');
+    };
+    const { follower: f, delivered } = follower(chain, { confirmations: 0, pageSize: 100 });
+
+    await f.syncOnce();
+
+    expect(idsOf(delivered)).toEqual(chain.idsUpTo(300));
+    expect(refusals).toBe(1);
+    expect(chain.logRanges.every(([from, to]) => to - from + 1 <= 25)).toBe(true);
+  });
+
+  it('takes the range a node suggests when a page holds too many logs', async () => {
+    // Blocks 1–100 hold 10 events each, the rest 1: at most 50 results per query.
+    const chain = new FakeChain(400, (n) => (n <= 100 ? 10 : 1));
+    const suggested: number[] = [];
+    chain.refuse = (from, to) => {
+      let end = from;
+      let results = 0;
+      for (; end <= to; end++) {
+        results += chain.blocks[end]!.ids.length;
+        if (results > 50) break;
+      }
+      if (end > to) return undefined;
+      suggested.push(end - 1);
+      return jsonRpcError(
+        -32005,
+        `query returned more than 50 results. Try with this block range [0x${from.toString(16)}, 0x${(end - 1).toString(16)}].`,
+      );
+    };
+    const { follower: f, delivered } = follower(chain, { confirmations: 0, pageSize: 200 });
+
+    await f.syncOnce();
+
+    expect(idsOf(delivered)).toEqual(chain.idsUpTo(400));
+    // The first refusal's suggestion is the next page read.
+    expect(chain.logRanges[0]).toEqual([1, suggested[0]]);
+  });
+
+  it('waits out a rate limit without failing the round, shrinking, skipping or repeating', async () => {
+    const chain = new FakeChain(100);
+    const { follower: f, delivered } = follower(chain, {
+      confirmations: 0,
+      pageSize: 10,
+      backoff: { baseMs: 1, maxMs: 5 },
+    });
+    // The head read is refused 3 times, then every other page once.
+    chain.rateLimitedCalls = 3;
+    chain.beforeLogs = (from) => {
+      if (from % 20 === 1) chain.rateLimitedCalls = 1;
+    };
+
+    await f.syncOnce();
+
+    expect(idsOf(delivered)).toEqual(chain.idsUpTo(100));
+    expect(chain.logRanges.every(([from, to]) => to - from + 1 === 10)).toBe(true);
   });
 
   it('resumes after the saved checkpoint without delivering earlier events again', async () => {

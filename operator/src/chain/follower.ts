@@ -3,11 +3,12 @@ import { exponentialDelay } from '../base/backoff.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import type { ChainReader } from './chain-reader.js';
 import { ChainError, RpcUnavailableError } from './errors.js';
-import { decodeLogs, type ChainEvent, type FollowedContracts } from './events.js';
-import { PageSizer, isPageTooLargeError, nextPage, type BlockRange } from './log-pager.js';
+import { decodeLogs, type ChainEvent, type FollowedContracts, type LogEntry } from './events.js';
+import { PageSizer, blocksIn, nextPage, type BlockRange } from './log-pager.js';
 import type { ChainMetrics } from './metrics.js';
 import { NewHeadsSubscription } from './new-heads.js';
 import { BlockHashWindow, findCommonAncestor, type BlockRef } from './reorg.js';
+import { readRpcLimit } from './rpc-limits.js';
 import { describeError } from './rpc.js';
 
 /**
@@ -65,7 +66,10 @@ export interface FollowerStatus {
   /** A WebSocket newHeads subscription is up. */
   readonly subscribed: boolean;
   readonly head?: number;
-  /** The last block whose events were delivered. */
+  /**
+   * The last block whose events were all delivered, checked on the chain after them (what is
+   * saved); pages delivered beyond it count in `lagBlocks`.
+   */
   readonly checkpoint?: BlockRef;
   readonly lagBlocks?: number;
   /** Why the last round failed, when it did. */
@@ -84,7 +88,11 @@ export interface EventFollowerOptions {
   /** Told of each reorg that reached delivered blocks, before their replacements are delivered. */
   readonly onReorg?: (reorg: ReorgNotice) => Promise<void> | void;
   readonly onStatusChange?: (status: FollowerStatus) => void;
-  /** Blocks per eth_getLogs call at most; halved on "too large" answers. Default 2,000. */
+  /**
+   * Blocks per eth_getLogs call at most. Fewer when the RPC refuses pages as too large: down to
+   * the block limit or the range it names, or by halves, and back up as pages go through.
+   * Default 2,000.
+   */
   readonly pageSize?: number;
   /** Recent block hashes kept to notice reorgs (and how far to rewind past the window). */
   readonly blockHashWindow?: number;
@@ -94,7 +102,10 @@ export interface EventFollowerOptions {
   readonly subscribedPollIntervalMs?: number;
   /** WebSocket URLs for newHeads wake-ups; none: polling only. */
   readonly newHeadsUrls?: readonly string[];
-  /** Back-off after a failed round: base doubling up to max. Default 500 ms → 30 s. */
+  /**
+   * Back-off after a failed round, and between requests the RPC rate-limited (at least what it
+   * asked for): base doubling up to max. Default 500 ms → 30 s.
+   */
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
   /** The checkpoint is saved at most this often while reading (always on reorgs and stop). */
   readonly checkpointIntervalMs?: number;
@@ -103,18 +114,52 @@ export interface EventFollowerOptions {
   readonly clock?: Clock;
 }
 
-/** A log of the page belongs to another version of the page's last block: read again. */
+/** A log of the span's last block belongs to another version of it than the one read: read again. */
 class InconsistentPageError extends ChainError {
   override readonly name = 'InconsistentPageError';
 }
 
 /**
+ * Pages read per span: between two checks that the delivered blocks are still on the chain, each
+ * costing one block hash. More pages per span spend fewer requests on hashes, but a restart reads
+ * again at most a span that was delivered and not yet saved.
+ */
+const pagesPerSpan = 8;
+
+/** The stretch of blocks being delivered: all its logs are read after its last block's hash. */
+interface Span {
+  /** The span's last block, its hash read before any log of the span. */
+  readonly anchor: BlockRef;
+  /** The last block of the span whose events the handlers took. */
+  delivered: number;
+  /** Blocks of the span with logs, for the hash window once the whole span is delivered. */
+  readonly seen: BlockRef[];
+  /** The first page, read together with the check that opened the span. */
+  first?: PageRead;
+}
+
+/** A page being read: its logs, or undefined when the node refused it as too large. */
+interface PageRead {
+  readonly page: BlockRange;
+  readonly logs: Promise<LogEntry[] | undefined>;
+}
+
+/**
  * Follows the marketplace's and the registry's events: reads logs in pages from the checkpoint up
  * to `head − confirmations`, hands each page's decoded events to the handlers, then advances the
- * checkpoint. It keeps recent block hashes and, when the checkpoint's block is no longer on the
- * chain (a reorg deeper than the confirmations), rewinds to the newest block still there and reads
- * again. RPC failures are retried with back-off; `status().connected` says whether the last round
- * reached the chain.
+ * checkpoint. It keeps recent block hashes and, when a delivered block is no longer on the chain
+ * (a reorg deeper than the confirmations), rewinds to the newest block still there and reads
+ * again.
+ *
+ * Pages adapt to the RPC's limits ({@link PageSizer}): a refused page is read again smaller, never
+ * skipping or repeating a block. A rate-limited request is sent again after a back-off (as long as
+ * the node asked, when it said), without failing the round. Other RPC failures end the round and
+ * it is retried with back-off; `status().connected` says whether the last round reached the chain.
+ *
+ * Reorg safety with one block hash per span of pages, not per page: each span reads the hash of
+ * its last block (the anchor) first, then checks that the previous anchor is still on the chain,
+ * then reads the span's logs. A chain that changed any block up to an anchor changed the anchor,
+ * so a reorg that happens while a span is read, or later, is caught by the next check.
  *
  * @example
  * const follower = new EventFollower({ reader: rpcChainReader(rpc), contracts, startBlock,
@@ -134,7 +179,10 @@ export class EventFollower {
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
 
+  /** The last block whose events were all delivered and whose hash was checked after them. */
   private cursor: BlockRef | undefined;
+  /** The span being delivered, kept across a failed round so nothing is delivered twice. */
+  private span: Span | undefined;
   private savedCursor: BlockRef | undefined;
   private savedAt = 0;
   private current: FollowerStatus = { connected: false, subscribed: false };
@@ -178,7 +226,10 @@ export class EventFollower {
     this.running = this.loop();
   }
 
-  /** Stops after the page being delivered, and saves the checkpoint of what was delivered. */
+  /**
+   * Stops after the page being delivered, and saves the checkpoint: the last block checked after
+   * its events were delivered (a restart may deliver the pages after it again).
+   */
   async stop(): Promise<void> {
     this.stopping.abort();
     this.wake?.();
@@ -189,26 +240,34 @@ export class EventFollower {
   }
 
   /**
-   * One round: reads the head, checks the checkpoint's block is still on the chain (rewinding if
+   * One round: reads the head, checks the delivered blocks are still on the chain (rewinding if
    * not), and delivers every page up to `head − confirmations`. Throws what failed.
    */
   async syncOnce(): Promise<void> {
-    const head = await this.reader.headNumber();
+    const head = await this.read(() => this.reader.headNumber());
     const lastBlock = head - this.options.confirmations;
-    let cursor = this.cursor ?? (await this.initialCursor(lastBlock));
-    this.cursor = cursor;
-    cursor = await this.checkForReorg(cursor, lastBlock);
-    this.update({ head, checkpoint: cursor, lagBlocks: Math.max(0, head - cursor.number) });
-    for (
-      let page = nextPage(cursor.number, lastBlock, this.pages.size);
-      page && !this.stopping.signal.aborted;
-      page = nextPage(cursor.number, lastBlock, this.pages.size)
-    ) {
-      const delivered = await this.readPage(page);
-      if (!delivered) continue;
-      cursor = delivered;
-      this.cursor = cursor;
-      this.update({ checkpoint: cursor, lagBlocks: Math.max(0, head - cursor.number) });
+    this.cursor ??= await this.initialCursor(lastBlock);
+    this.update({ head });
+    if (this.span) {
+      // A failed round left a span half delivered: go on with it while its anchor stands.
+      const { anchor } = this.span;
+      if (!(await this.onChain(anchor))) await this.rewind(anchor, lastBlock);
+    } else if (this.cursor.number >= lastBlock) {
+      // Nothing new to read: the check that what was delivered still stands is the whole round.
+      const { cursor } = this;
+      if (!(await this.onChain(cursor))) await this.rewind(cursor, lastBlock);
+    }
+    this.reportProgress();
+    while (!this.stopping.signal.aborted) {
+      const span = this.span ?? (await this.openSpan(lastBlock));
+      if (!span) break;
+      await this.deliverSpan(span);
+      if (span.delivered < span.anchor.number) break; // stopping
+      for (const block of span.seen) this.window.record(block);
+      this.window.record(span.anchor);
+      this.cursor = span.anchor;
+      this.span = undefined;
+      this.reportProgress();
       await this.saveCheckpoint(false);
     }
   }
@@ -226,8 +285,7 @@ export class EventFollower {
       } catch (error) {
         if (this.stopping.signal.aborted) break;
         failures += 1;
-        const backoff = this.options.backoff ?? { baseMs: 500, maxMs: 30_000 };
-        delayMs = exponentialDelay(backoff.baseMs, backoff.maxMs, failures - 1);
+        delayMs = this.backoffDelay(failures - 1);
         this.update({
           // Only an RPC that answered nobody means disconnected; a handler's failure does not.
           connected: !(error instanceof RpcUnavailableError),
@@ -243,6 +301,11 @@ export class EventFollower {
     }
   }
 
+  private backoffDelay(attempt: number): number {
+    const backoff = this.options.backoff ?? { baseMs: 500, maxMs: 30_000 };
+    return exponentialDelay(backoff.baseMs, backoff.maxMs, attempt);
+  }
+
   /** Sleeps `delayMs`, or less when a new block is announced or the follower stops. */
   private async pause(delayMs: number): Promise<void> {
     const woken = new AbortController();
@@ -254,6 +317,31 @@ export class EventFollower {
     this.wake = undefined;
   }
 
+  /**
+   * Sends a read, and again after a back-off while the RPC answers that it is rate-limited (as
+   * long as it asked, when it said how long): a rate limit slows the follower down, it is no
+   * failure. Everything else is thrown.
+   */
+  private async read<T>(request: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await request();
+      } catch (error) {
+        const limit = readRpcLimit(error);
+        if (limit?.kind !== 'rate-limited' || this.stopping.signal.aborted) throw error;
+        const delayMs = Math.max(limit.retryAfterMs ?? 0, this.backoffDelay(attempt));
+        // Once per streak at info: a rate limit that lasts is one thing to know, not many.
+        this.logger.log(
+          attempt === 0 ? 'info' : 'debug',
+          'the RPC rate-limited the follower; waiting before asking again',
+          { waitMs: delayMs, attempt: attempt + 1 },
+        );
+        await sleep(this.clock, delayMs, this.stopping.signal);
+        if (this.stopping.signal.aborted) throw error;
+      }
+    }
+  }
+
   private async initialCursor(lastBlock: number): Promise<BlockRef> {
     const saved = await this.options.checkpoints.load();
     if (saved) {
@@ -262,14 +350,15 @@ export class EventFollower {
       this.logger.info('resuming from the checkpoint', { block: saved.number, hash: saved.hash });
       return saved;
     }
-    const before = Math.min(this.options.startBlock - 1, lastBlock);
-    return this.blockRef(before);
+    const start = await this.blockRef(Math.min(this.options.startBlock - 1, lastBlock));
+    if (start.number >= 0) this.window.record(start);
+    return start;
   }
 
   /** The chain's block at `number`, or the position before the genesis block. */
   private async blockRef(number: number): Promise<BlockRef> {
     if (number < 0) return { number: -1, hash: '' };
-    const hash = await this.reader.blockHash(number);
+    const hash = await this.read(() => this.reader.blockHash(number));
     if (!hash) {
       throw new ChainError(`the chain has no block ${number}`, {
         details: 'the node is behind the block the follower starts or resumes from',
@@ -279,17 +368,120 @@ export class EventFollower {
     return { number, hash };
   }
 
-  /**
-   * When the cursor's block is no longer on the chain, rewinds to the newest recorded block that
-   * still is (or a window further back when none is), saves that checkpoint and tells `onReorg`.
-   */
-  private async checkForReorg(cursor: BlockRef, lastBlock: number): Promise<BlockRef> {
-    if (cursor.number < 0) return cursor;
-    const hashAt = (n: number): Promise<string | undefined> => this.reader.blockHash(n);
-    if ((await hashAt(cursor.number)) === cursor.hash) return cursor;
+  /** True when the chain still has `block` (the position before genesis always is). */
+  private async onChain(block: BlockRef): Promise<boolean> {
+    if (block.number < 0) return true;
+    return (await this.read(() => this.reader.blockHash(block.number))) === block.hash;
+  }
 
+  /**
+   * The next span after the cursor, up to `lastBlock`: its anchor's hash first, then the check
+   * that the cursor is still on the chain (rewinding when not, and trying again). Undefined when
+   * there is nothing to read.
+   */
+  private async openSpan(lastBlock: number): Promise<Span | undefined> {
+    while (!this.stopping.signal.aborted) {
+      const cursor = this.cursor as BlockRef;
+      if (cursor.number >= lastBlock) return undefined;
+      const end = Math.min(lastBlock, cursor.number + this.pages.size * pagesPerSpan);
+      const anchor = await this.blockRef(end);
+      // The check and the span's first page are sent together (ethers puts calls made at once in
+      // one JSON-RPC batch): one round trip. The page is dropped if the check fails.
+      const first = this.readPage(nextPage(cursor.number, end, this.pages.size) as BlockRange);
+      if (await this.onChain(cursor)) {
+        this.span = { anchor, delivered: cursor.number, seen: [], first };
+        return this.span;
+      }
+      await this.rewind(cursor, lastBlock);
+    }
+    return undefined;
+  }
+
+  /**
+   * Delivers the span's pages in order, each once, until its anchor or the follower stops. The
+   * next page is read while one is decoded and handed to the handlers: a catch-up waits for the
+   * RPC or for decoding, not for both in turn.
+   */
+  private async deliverSpan(span: Span): Promise<void> {
+    const { anchor } = span;
+    const after = (block: number): PageRead | undefined => {
+      const page = nextPage(block, anchor.number, this.pages.size);
+      return page && this.readPage(page);
+    };
+    let read = span.first ?? after(span.delivered);
+    span.first = undefined;
+    while (read && !this.stopping.signal.aborted) {
+      const { page } = read;
+      const logs = await read.logs;
+      if (!logs) {
+        // Refused as too large: read again from the same block, smaller.
+        read = after(span.delivered);
+        continue;
+      }
+      const stale = logs.find(
+        (log) => log.blockNumber === anchor.number && log.blockHash !== anchor.hash,
+      );
+      if (stale) {
+        throw new InconsistentPageError(`block ${anchor.number} changed while read`, {
+          details: `header ${anchor.hash}, log ${stale.blockHash}`,
+        });
+      }
+      this.pages.succeeded(blocksIn(page), logs.length);
+      const next = this.stopping.signal.aborted ? undefined : after(page.toBlock);
+      const events = decodeLogs(logs, this.options.contracts);
+      if (events.length > 0) {
+        for (const handler of this.options.handlers) await handler(events, page);
+      }
+      for (const log of logs) {
+        const last = span.seen[span.seen.length - 1];
+        if (last?.number !== log.blockNumber) {
+          span.seen.push({ number: log.blockNumber, hash: log.blockHash });
+        }
+      }
+      span.seen.splice(0, Math.max(0, span.seen.length - this.windowSize));
+      span.delivered = page.toBlock;
+      this.reportProgress();
+      read = next;
+    }
+  }
+
+  /** Starts reading a page; a read dropped (the page before failed, a stop) is never unhandled. */
+  private readPage(page: BlockRange): PageRead {
+    const logs = this.pageLogs(page);
+    logs.catch(() => undefined);
+    return { page, logs };
+  }
+
+  /** The page's logs, or undefined when the node refused the page as too large (now smaller). */
+  private async pageLogs(page: BlockRange): Promise<LogEntry[] | undefined> {
+    try {
+      return await this.read(() => this.reader.logs(this.addresses, page.fromBlock, page.toBlock));
+    } catch (error) {
+      const limit = readRpcLimit(error);
+      if (limit?.kind !== 'page-too-large' || !this.pages.refused(blocksIn(page), limit)) {
+        throw error;
+      }
+      this.logger.info('the RPC refused the log page as too large; reading it in smaller pages', {
+        fromBlock: page.fromBlock,
+        toBlock: page.toBlock,
+        pageSize: this.pages.size,
+        blockLimit: this.pages.limit,
+        error: describeError(error),
+      });
+      return undefined;
+    }
+  }
+
+  /**
+   * After `orphaned` (a delivered or anchored block) left the chain: rewinds to the newest
+   * recorded block that is still on it (or a window further back when none is), saves that
+   * checkpoint and tells `onReorg`.
+   */
+  private async rewind(orphaned: BlockRef, lastBlock: number): Promise<void> {
+    const hashAt = (n: number): Promise<string | undefined> =>
+      this.read(() => this.reader.blockHash(n));
     const ancestor = await findCommonAncestor(this.window.blocks(), hashAt);
-    const oldest = this.window.blocks()[0]?.number ?? cursor.number;
+    const oldest = this.window.blocks()[0]?.number ?? (this.cursor ?? orphaned).number;
     const rewound =
       ancestor ??
       (await this.blockRef(
@@ -298,57 +490,19 @@ export class EventFollower {
     this.window.dropAbove(rewound.number);
     this.window.record(rewound);
     this.cursor = rewound;
+    this.span = undefined;
     this.logger.warn('chain reorganization reached delivered blocks; reading again', {
-      orphanedBlock: cursor.number,
-      orphanedHash: cursor.hash,
+      orphanedBlock: orphaned.number,
+      orphanedHash: orphaned.hash,
       resumeAfter: rewound.number,
       ancestorFound: ancestor !== undefined,
     });
     await this.options.onReorg?.({
       ancestor: rewound,
-      orphaned: cursor,
+      orphaned,
       ancestorFound: ancestor !== undefined,
     });
     await this.saveCheckpoint(true);
-    return rewound;
-  }
-
-  /**
-   * Reads and delivers one page; returns the new cursor, or undefined when the page must be
-   * read again (smaller).
-   */
-  private async readPage(page: BlockRange): Promise<BlockRef | undefined> {
-    // The page end's hash before its logs: if the block changes in between, the logs disagree
-    // with it (caught below) or the next round's reorg check sees it.
-    const end = await this.blockRef(page.toBlock);
-    let logs;
-    try {
-      logs = await this.reader.logs(this.addresses, page.fromBlock, page.toBlock);
-    } catch (error) {
-      if (isPageTooLargeError(error) && this.pages.shrink()) {
-        this.logger.info('the node refused the log page as too large; halving it', {
-          fromBlock: page.fromBlock,
-          toBlock: page.toBlock,
-          pageSize: this.pages.size,
-        });
-        return undefined;
-      }
-      throw error;
-    }
-    const stale = logs.find((log) => log.blockNumber === end.number && log.blockHash !== end.hash);
-    if (stale) {
-      throw new InconsistentPageError(`block ${end.number} changed while its page was read`, {
-        details: `header ${end.hash}, log ${stale.blockHash}`,
-      });
-    }
-    const events = decodeLogs(logs, this.options.contracts);
-    if (events.length > 0) {
-      for (const handler of this.options.handlers) await handler(events, page);
-    }
-    for (const log of logs) this.window.record({ number: log.blockNumber, hash: log.blockHash });
-    this.window.record(end);
-    this.pages.succeeded();
-    return end;
   }
 
   /** Saves the delivered cursor when it moved and (unless forced) the interval passed. */
@@ -361,6 +515,18 @@ export class EventFollower {
     await this.options.checkpoints.save(cursor.number, cursor.hash);
     this.savedCursor = cursor;
     this.savedAt = this.clock.now();
+  }
+
+  /** The checkpoint and the lag behind the head (counted from the last block delivered). */
+  private reportProgress(): void {
+    const delivered = this.span?.delivered ?? this.cursor?.number;
+    const { head } = this.current;
+    this.update({
+      ...(this.cursor ? { checkpoint: this.cursor } : {}),
+      ...(head !== undefined && delivered !== undefined
+        ? { lagBlocks: Math.max(0, head - delivered) }
+        : {}),
+    });
   }
 
   private update(change: Partial<FollowerStatus>): void {

@@ -2,7 +2,13 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Why a transaction failed, as the `reason` label of supercloud_transactions_failed_total. */
 export type TransactionFailureReason =
-  'reverted' | 'timeout' | 'insufficient_funds' | 'rpc_unavailable' | 'stopped' | 'rejected';
+  | 'reverted'
+  | 'timeout'
+  | 'insufficient_funds'
+  | 'rpc_unavailable'
+  | 'stopped'
+  | 'signer'
+  | 'rejected';
 
 /** The chain side's metrics: the transaction senders' and the event follower's. */
 export interface ChainMetrics {
@@ -14,6 +20,8 @@ export interface ChainMetrics {
   readonly followerConnected: Gauge;
   /** JSON-RPC requests sent, by method. */
   readonly rpcRequests: Counter<'method'>;
+  /** JSON-RPC sends that failed on the way to or from a node (refused, reset, timed out, HTTP error). */
+  readonly rpcErrors: Counter;
 }
 
 const byRegistry = new WeakMap<Registry, ChainMetrics>();
@@ -64,6 +72,11 @@ export function chainMetrics(registry: Registry): ChainMetrics {
       name: 'supercloud_rpc_requests_total',
       help: 'JSON-RPC requests the operator sent to the chain, by method',
       labelNames: ['method'],
+      registers,
+    }),
+    rpcErrors: new Counter({
+      name: 'supercloud_rpc_errors_total',
+      help: 'JSON-RPC sends (a request or a batch) that failed on the way to or from an RPC endpoint: refused, reset, timed out or an HTTP error',
       registers,
     }),
   };

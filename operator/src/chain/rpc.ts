@@ -1,5 +1,12 @@
-import { FetchRequest, JsonRpcProvider, isError } from 'ethers';
-import { systemClock, type Clock } from '../base/clock.js';
+import {
+  FetchRequest,
+  JsonRpcProvider,
+  isError,
+  type FetchResponse,
+  type JsonRpcPayload,
+  type JsonRpcResult,
+} from 'ethers';
+import { sleep, systemClock, type Clock } from '../base/clock.js';
 import { RpcUnavailableError } from './errors.js';
 
 export interface RpcPoolOptions {
@@ -13,6 +20,12 @@ export interface RpcPoolOptions {
   readonly clock?: Clock;
   /** Called with the method of every JSON-RPC request sent (for the request counter). */
   readonly onRequest?: (method: string) => void;
+  /**
+   * Called for every send (a request or a batch) that failed on the way to or from an endpoint:
+   * refused, reset, timed out, an HTTP error (for the error counter). What a node answered with
+   * an error of its own (a revert) is no such failure.
+   */
+  readonly onTransportError?: () => void;
 }
 
 interface Endpoint {
@@ -46,11 +59,13 @@ export class RpcPool {
     this.primaryRetryMs = options.primaryRetryMs ?? 60_000;
     this.endpoints = options.urls.map((url) => {
       const provider = jsonRpcProvider(url, options.chainId, options.requestTimeoutMs ?? 10_000);
-      const onRequest = options.onRequest;
-      if (onRequest) {
-        // ethers reports each payload it sends (one request, or a batch) as a debug event.
+      const { onRequest, onTransportError } = options;
+      if (onRequest || onTransportError) {
+        // ethers reports each payload it sends (one request, or a batch) as a debug event, and
+        // a send that threw (never a node's error answer) as receiveRpcError.
         void provider.on('debug', (event: { action?: string; payload?: unknown }) => {
-          if (event.action !== 'sendRpcPayload') return;
+          if (event.action === 'receiveRpcError') onTransportError?.();
+          if (event.action !== 'sendRpcPayload' || !onRequest) return;
           const payloads = Array.isArray(event.payload) ? event.payload : [event.payload];
           for (const payload of payloads) onRequest((payload as { method: string }).method);
         });
@@ -121,12 +136,65 @@ export class RpcPool {
 export function jsonRpcProvider(url: string, chainId: number, timeoutMs: number): JsonRpcProvider {
   const request = new FetchRequest(url);
   request.timeout = timeoutMs;
-  return new JsonRpcProvider(request, chainId, {
+  request.retryFunc = retryRateLimited;
+  return new NativeUtf8JsonRpcProvider(request, chainId, {
     staticNetwork: true,
     cacheTimeout: -1,
     // Nothing here subscribes through ethers (the follower polls itself); keep it idle anyway.
     pollingInterval: 4_000,
   });
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * ethers' JsonRpcProvider, reading answers with the platform's UTF-8 decoder: ethers' own takes
+ * a third of a second for a megabyte (a page of 1,000 OrderCreated logs), TextDecoder a
+ * millisecond. A body that is not JSON is left to ethers, for its usual error.
+ */
+class NativeUtf8JsonRpcProvider extends JsonRpcProvider {
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    const request = this._getConnection();
+    request.body = JSON.stringify(payload);
+    request.setHeader('content-type', 'application/json');
+    const response = await request.send();
+    response.assertOk();
+    let answer: unknown;
+    try {
+      answer = JSON.parse(utf8.decode(response.body ?? new Uint8Array()));
+    } catch {
+      answer = response.bodyJson;
+    }
+    // Errors too: ethers' own _send returns them in the same array and types it so.
+    return (Array.isArray(answer) ? answer : [answer]) as JsonRpcResult[];
+  }
+}
+
+/** HTTP 429s sent again within one request before the caller is told. */
+const rateLimitRetries = 2;
+/** The longest Retry-After waited out within one request. */
+const longestRetryInRequestMs = 1_000;
+
+/**
+ * Whether ethers sends a request the node answered with HTTP 429 again: twice at most, after what
+ * a short Retry-After asks (ethers reads its seconds as milliseconds, so the wait happens here) or
+ * after ethers' own random slot when there is none. A longer wait or a third 429 goes to the
+ * caller as the 429 it is: RpcPool tries its next URL, the event follower backs off as asked.
+ * Without this, ethers retries up to 12 times until the request times out, and the rate limit
+ * looks like an unreachable node.
+ */
+async function retryRateLimited(
+  _request: FetchRequest,
+  response: FetchResponse,
+  attempt: number,
+): Promise<boolean> {
+  if (attempt >= rateLimitRetries) return false;
+  const header = response.headers['retry-after'];
+  if (header === undefined) return true;
+  const waitMs = Number(header) * 1_000;
+  if (!Number.isFinite(waitMs) || waitMs > longestRetryInRequestMs) return false;
+  await sleep(systemClock, waitMs);
+  return true;
 }
 
 /** Node system errors of a connection that failed or broke. */

@@ -14,6 +14,7 @@ import {
   ReceiptTimeoutError,
   RpcUnavailableError,
   SenderStoppedError,
+  SignerError,
   TransactionRevertedError,
 } from './errors.js';
 import {
@@ -29,7 +30,7 @@ import type { ChainMetrics, TransactionFailureReason } from './metrics.js';
 import { contractErrorAbis, decodeRevert, revertDataOf, type DecodedRevert } from './revert.js';
 import type { RpcPool } from './rpc.js';
 
-/** What signs for the sender: an ethers `Wallet` does (it needs no provider for this). */
+/** What signs for the sender: an ethers `Wallet` (it needs no provider for this) or a `RemoteSigner`. */
 export interface TransactionSigner {
   readonly address: string;
   signTransaction(transaction: TransactionRequest): Promise<string>;
@@ -563,6 +564,15 @@ export class TransactionSender {
     } catch (error) {
       // One of our versions was mined meanwhile: the next poll finds its receipt.
       if (error instanceof NonceTakenError) return undefined;
+      // A remote signer that cannot sign the replacement now: the version sent is still pending,
+      // keep waiting for it and try replacing again later.
+      if (error instanceof SignerError) {
+        log.warn('could not sign the replacement of a stuck transaction; waiting', {
+          nonce: transaction.nonce,
+          error: error.message,
+        });
+        return undefined;
+      }
       throw error;
     }
   }
@@ -640,5 +650,6 @@ function failureReason(error: unknown): TransactionFailureReason {
   if (error instanceof InsufficientFundsError) return 'insufficient_funds';
   if (error instanceof RpcUnavailableError) return 'rpc_unavailable';
   if (error instanceof SenderStoppedError) return 'stopped';
+  if (error instanceof SignerError) return 'signer';
   return 'rejected';
 }

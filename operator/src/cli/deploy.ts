@@ -93,7 +93,7 @@ async function chooseBid(
       if (best) return best;
       throw new CliUsageError(
         `no provider bid on order ${order.orderId} before its deadline`,
-        `see why with \`supercloud order show ${order.orderId}\`; raise --max-price or ask for a GPU model providers sell; \`supercloud order cancel ${order.orderId}\` returns the deposit`,
+        `see why each provider skipped it with \`supercloud order bids ${order.orderId}\` (or ask first with \`supercloud quote\`); raise --max-price or ask for a GPU model providers sell; \`supercloud order cancel ${order.orderId}\` returns the deposit`,
       );
     }
     await sleep(pollMs);

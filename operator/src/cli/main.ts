@@ -2,6 +2,7 @@
 // supercloud: the tenant CLI. Orders GPU time on the marketplace, follows the auction, starts,
 // funds and closes leases.
 //
+//   supercloud quote -f workload.yaml --gpu-model NVIDIA-H100-80GB-HBM3 --max-price 1000
 //   supercloud order create -f workload.yaml --gpu-model NVIDIA-H100-80GB-HBM3 --max-price 1000 --deposit 2h
 //   supercloud order bids 7
 //   supercloud order finalize 7
@@ -24,7 +25,7 @@ import { envNames, requirePrivateKey, resolveSettings, type ConnectionFlags } fr
 import { CliUsageError, errorMessage } from './errors.js';
 import { toJson } from './format.js';
 import { manifestDigest } from './manifest-digest.js';
-import { buildOrderRequest, type OrderFlags } from './order-request.js';
+import { buildOrderRequest, type OrderFlags, type ResourceFlags } from './order-request.js';
 import {
   renderAccount,
   renderBids,
@@ -37,6 +38,8 @@ import {
   renderToppedUp,
 } from './render.js';
 import { connectTenant, type ConnectedTenant } from './tenant.js';
+import { orderTerms, quoteProviders, quoteTerms } from './quote.js';
+import { renderNoBidReasons, renderQuotes } from './quote-render.js';
 import { deploy } from './deploy.js';
 import { secretsRequest, withRegistryOptions, type RegistryFlags } from './secret-flags.js';
 import { gatewayFor, renderWorkloadStatus, workloadCommands } from './workload-commands.js';
@@ -106,8 +109,8 @@ function addressOf(text: string): string {
   return getAddress(text);
 }
 
-/** The options that describe an order: the manifest, what to buy, the price and the deposit. */
-function withOrderOptions(command: Command): Command {
+/** The options that say what an order buys: the manifest and the resources. */
+function withResourceOptions(command: Command): Command {
   return command
     .requiredOption('-f, --file <path>', 'the workload manifest (YAML or JSON)')
     .option('--gpus <n>', 'GPUs in all (default: the manifest total)')
@@ -115,7 +118,12 @@ function withOrderOptions(command: Command): Command {
     .option('--gpu-memory-mib <n>', 'least memory per GPU in MiB (default 0: any)')
     .option('--cpu-millis <n>', 'CPU in millicores (default: the manifest total)')
     .option('--memory-mib <n>', 'memory in MiB (default: the manifest total)')
-    .option('--storage-mib <n>', 'ephemeral storage in MiB (default: the manifest total)')
+    .option('--storage-mib <n>', 'ephemeral storage in MiB (default: the manifest total)');
+}
+
+/** The options that describe an order: what to buy, the price and the deposit. */
+function withOrderOptions(command: Command): Command {
+  return withResourceOptions(command)
     .requiredOption(
       '--max-price <price>',
       'the most to pay, token base units per second ("250"), or per hour/day ("900000/h")',
@@ -162,9 +170,20 @@ function orderCommands(): Command {
     .description("the order's live bids, lowest price first")
     .action(async (id: string, _flags: unknown, command: Command) => {
       const orderId = idOf('the order id')(id);
-      await withTenant(command, false, async ({ client }, out) => {
-        const bids = await client.bids(orderId);
-        out.result({ orderId, bids }, renderBids(orderId, bids));
+      await withTenant(command, false, async (tenant, out) => {
+        const bids = await tenant.client.bids(orderId);
+        const order = bids.length === 0 ? await tenant.client.order(orderId) : undefined;
+        if (order?.status !== 'Open') {
+          out.result({ orderId, bids }, renderBids(orderId, bids));
+          return;
+        }
+        // No bid on an open order: ask each provider why, where its gateway can say.
+        const terms = await orderTerms(tenant.provider, tenant.marketplace, order);
+        const quotes = terms && (await quoteProviders(tenant, terms, gatewayOption(command)));
+        out.result(
+          { orderId, bids, ...(quotes ? { quotes } : {}) },
+          `${renderBids(orderId, bids)}\n${renderNoBidReasons(quotes)}`,
+        );
       });
     });
 
@@ -217,6 +236,49 @@ function orderCommands(): Command {
       });
     });
   return order;
+}
+
+/** --gateway: one gateway to ask instead of the ones registered on chain. */
+const gatewayOption = (command: Command) => {
+  const { gateway } = command.optsWithGlobals<{ gateway?: string }>();
+  return gateway ? { gatewayUrl: gateway } : {};
+};
+
+function quoteCommand(): Command {
+  return withResourceOptions(
+    new Command('quote').description(
+      "ask every registered provider's gateway what it would bid on these terms, or why not (nothing is sent to the chain)",
+    ),
+  )
+    .option(
+      '--max-price <price>',
+      'the most you would pay, per second ("250") or per hour/day ("900000/h"); default: any price',
+    )
+    .option('--provider <address>', 'ask this registered provider only')
+    .option('--timeout <duration>', 'how long each gateway may take to answer', '10s')
+    .action(
+      async (
+        flags: ResourceFlags & {
+          file: string;
+          maxPrice?: string;
+          provider?: string;
+          timeout: string;
+        },
+        command: Command,
+      ) => {
+        const terms = quoteTerms(readManifestFile(flags.file), flags);
+        const only = flags.provider === undefined ? undefined : addressOf(flags.provider);
+        const timeoutMs = Number(parseDurationSeconds('--timeout', flags.timeout)) * 1000;
+        await withTenant(command, false, async (tenant, out) => {
+          const quotes = await quoteProviders(tenant, terms, {
+            timeoutMs,
+            ...(only ? { only } : {}),
+            ...gatewayOption(command),
+          });
+          out.result({ quotes }, renderQuotes(quotes));
+        });
+      },
+    );
 }
 
 function deployCommand(): Command {
@@ -392,6 +454,7 @@ function program(): Command {
       '--gateway <url>',
       "the provider gateway's URL, instead of the one the provider registered on chain",
     )
+    .addCommand(quoteCommand())
     .addCommand(deployCommand())
     .addCommand(orderCommands())
     .addCommand(leaseCommands())

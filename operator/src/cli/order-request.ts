@@ -48,6 +48,9 @@ export interface OrderFlags {
   readonly biddingSeconds: string;
 }
 
+/** The flags that say what an order buys (`supercloud quote` takes them too). */
+export type ResourceFlags = Omit<OrderFlags, 'maxPrice' | 'deposit' | 'biddingSeconds'>;
+
 /** Widths of the `Resources` fields (uint16, uint32, uint32, uint40, uint40). */
 const resourceBits = {
   gpuCount: 16n,
@@ -88,7 +91,7 @@ export function buildOrderRequest(manifestText: string, flags: OrderFlags): Orde
 }
 
 /** The order's resources: each flag, or else the manifest's total, never below that total. */
-export function orderResources(manifest: WorkloadManifest, flags: OrderFlags): OrderResources {
+export function orderResources(manifest: WorkloadManifest, flags: ResourceFlags): OrderResources {
   const totals = manifestTotals(manifest);
   const pick = (
     flag: string,

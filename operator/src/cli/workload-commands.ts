@@ -1,4 +1,4 @@
-// `supercloud status|logs|events|secrets <leaseId>`: the running workload, through the provider
+// `supercloud status|logs|events|secrets|shell <leaseId>`: the running workload, through the provider
 // gateway of the provider that won the lease (found in the ProviderRegistry, or --gateway).
 import { Command } from 'commander';
 import type { LeaseEvent } from '../gateway/events.js';
@@ -8,6 +8,7 @@ import { parsePositiveInteger } from './amounts.js';
 import { CliUsageError } from './errors.js';
 import { GatewayClient } from './gateway-client.js';
 import { secretsRequest, withRegistryOptions, type RegistryFlags } from './secret-flags.js';
+import { shellCommand } from './shell.js';
 import type { ConnectedTenant } from './tenant.js';
 
 /** How the workload commands reach a connected tenant and print (provided by main.ts). */
@@ -167,5 +168,5 @@ export function workloadCommands(context: WorkloadCommandContext): Command[] {
         out.result(answer, renderSecrets(answer));
       });
     });
-  return [status, logs, events, secrets];
+  return [status, logs, events, secrets, shellCommand(context)];
 }

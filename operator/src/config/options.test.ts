@@ -8,7 +8,7 @@ describe('parseRunFlags', () => {
       healthAddress: runDefaults.healthAddress,
       logLevel: 'info',
       ingressNamespace: 'supercloud-system',
-      leaseWorkers: 4,
+      leaseWorkers: 32,
       gracefulShutdownMs: 30_000,
       chainPollMs: 2_000,
     });

@@ -65,7 +65,7 @@ export const runDefaults = {
   healthAddress: '127.0.0.1:8081',
   logLevel: 'info',
   ingressNamespace: defaultIngressNamespace,
-  leaseWorkers: '4',
+  leaseWorkers: '32',
   gracefulShutdownSeconds: '30',
   chainPollMs: '2000',
   chainSweepMs: '15000',

@@ -7,6 +7,7 @@ import {
   computeLeaseController,
   type ComputeLeaseControllerOptions,
 } from './computelease/controller.js';
+import { registerLeaseGauges } from './computelease/lease-gauges.js';
 import { clusterVerifier } from './computelease/verifier.js';
 import { gpuNodePoolController } from './gpunodepool/controller.js';
 import { addIndexes } from './indexes.js';
@@ -33,7 +34,7 @@ export interface ControllersOptions extends Omit<
  * Adds the GpuNodePool, ComputeLease and Provider controllers (and the cache indexes they share)
  * and the chain side: the Provider controller opens a chain session per Provider in it, the
  * sessions emit the keys of leases whose facts on chain changed, the ComputeLease controller
- * watches them.
+ * watches them; and the lease gauges (leases by phase, escrow and earnings of the running ones).
  *
  * @example addControllers(manager, { ingressNamespace: 'supercloud-system' })
  */
@@ -71,4 +72,9 @@ export function addControllers(manager: Manager, options: ControllersOptions): v
       sources: [chainSide.leaseKeys],
     }),
   );
+  registerLeaseGauges({
+    registry: manager.registry,
+    cache: manager.cache,
+    ...(options.leaseSelector ? { selector: options.leaseSelector } : {}),
+  });
 }

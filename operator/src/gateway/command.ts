@@ -72,7 +72,9 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
 
 export function gatewayCommand(): Command {
   return new Command('gateway')
-    .description("serve tenants their leases' status, Events, logs and secrets (signed requests)")
+    .description(
+      "serve tenants their leases' status, Events, logs, secrets and shells (signed requests)",
+    )
     .option(
       '--kubeconfig <path>',
       'kubeconfig file (default: in-cluster, else $KUBECONFIG or ~/.kube/config)',

@@ -3,6 +3,7 @@
 // and marketplace of its provider (the domain a tenant's signature must be made for).
 import { leaseConditionTypes, type ComputeLease } from '../api/computelease.js';
 import { ComputeLeaseKind, ProviderKind } from '../api/kinds.js';
+import type { Provider } from '../api/provider.js';
 import { sameAddress } from '../chain/identifiers.js';
 import { isConditionTrue, type Condition } from '../kube/conditions.js';
 import type { InformerCache } from '../kube/informer-cache.js';
@@ -32,14 +33,19 @@ export class LeaseDirectory {
     return named.find(isVerified) ?? named[0];
   }
 
-  /** The chain of the Provider that won the lease (its wallet address in the Provider status). */
-  chainOf(lease: ComputeLease): LeaseChain | undefined {
-    const provider = this.cache
+  /** The Provider that won the lease: its wallet address is in the Provider status. */
+  providerOf(lease: ComputeLease): Provider | undefined {
+    return this.cache
       .list(ProviderKind)
       .find(
         (p) =>
           p.status?.providerAddress && sameAddress(p.status.providerAddress, lease.spec.provider),
       );
+  }
+
+  /** The chain of the Provider that won the lease. */
+  chainOf(lease: ComputeLease): LeaseChain | undefined {
+    const provider = this.providerOf(lease);
     return provider
       ? { chainId: provider.spec.chain.chainId, marketplace: provider.spec.chain.marketplace }
       : undefined;

@@ -13,10 +13,14 @@ import { GatewayError } from './errors.js';
 
 type Pod = ObjectOf<typeof PodKind>;
 
-export interface LogQuery {
+/** A replica of a manifest service, as a query names it. */
+export interface ReplicaRef {
   readonly service: string;
   /** 0-based, in the order the replicas' pods were created. */
   readonly replica: number;
+}
+
+export interface LogQuery extends ReplicaRef {
   readonly tail?: number;
   readonly sinceSeconds?: number;
   readonly follow: boolean;
@@ -28,7 +32,8 @@ const maxTailLines = 10_000;
 /** How long a follow waits before opening the log again after its stream ended. */
 const reopenDelayMs = 1_000;
 
-function flag(params: URLSearchParams, name: string): boolean {
+/** A true/false query parameter (absent: false; present without a value: true). */
+export function flag(params: URLSearchParams, name: string): boolean {
   const value = params.get(name);
   if (value === null || value === 'false' || value === '0') return false;
   if (value === '' || value === 'true' || value === '1') return true;
@@ -55,8 +60,11 @@ function duration(params: URLSearchParams, name: string): number | undefined {
   return Number(match[1]) * ({ '': 1, s: 1, m: 60, h: 3600 }[match[2] ?? ''] ?? 1);
 }
 
-/** Reads and checks the query of a log request against the lease's manifest. */
-export function parseLogQuery(params: URLSearchParams, lease: ComputeLease): LogQuery {
+/**
+ * The replica a query names (`service=`, needed when the lease runs several, and `replica=`,
+ * default 0), checked against the lease's manifest.
+ */
+export function parseReplicaRef(params: URLSearchParams, lease: ComputeLease): ReplicaRef {
   const services = lease.spec.manifest.services;
   const service = params.get('service') ?? (services.length === 1 ? services[0]?.name : undefined);
   if (!service) {
@@ -74,7 +82,12 @@ export function parseLogQuery(params: URLSearchParams, lease: ComputeLease): Log
       `the lease has no service named ${JSON.stringify(service)}`,
     );
   }
-  const replica = count(params, 'replica', declared.replicas - 1) ?? 0;
+  return { service, replica: count(params, 'replica', declared.replicas - 1) ?? 0 };
+}
+
+/** Reads and checks the query of a log request against the lease's manifest. */
+export function parseLogQuery(params: URLSearchParams, lease: ComputeLease): LogQuery {
+  const { service, replica } = parseReplicaRef(params, lease);
   const follow = flag(params, 'follow');
   const previous = flag(params, 'previous');
   if (follow && previous) {
@@ -93,10 +106,10 @@ export function parseLogQuery(params: URLSearchParams, lease: ComputeLease): Log
 }
 
 /** The pod of a service's replica now: the `replica`-th by creation time. */
-async function replicaPod(
+export async function replicaPod(
   client: KubeClient,
   namespace: string,
-  query: LogQuery,
+  query: ReplicaRef,
 ): Promise<Pod | undefined> {
   const { items } = await client.list(PodKind, {
     namespace,

@@ -1,7 +1,8 @@
 // The provider gateway's HTTP server: the tenant's door into the provider. Every lease route is
 // signed by the lease's tenant (auth.ts); the order of checks bounds the work a stranger can
 // cause: size and rate first, then the signature, then the API server. Answers are JSON (errors
-// as {"error":{"code","message"}}); followed logs are text and followed Events JSON lines. The
+// as {"error":{"code","message"}}); followed logs are text and followed Events JSON lines; a shell
+// is a WebSocket upgrade, checked the same way and refused before it upgrades (shell.ts). The
 // log records the route, the status, the tenant and the time taken — never a body, a header or
 // a query.
 import {
@@ -13,6 +14,7 @@ import {
 } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ComputeLease } from '../api/computelease.js';
 import type { KubeClient } from '../kube/client.js';
 import type { InformerCache } from '../kube/informer-cache.js';
@@ -22,8 +24,11 @@ import { errorBody, GatewayError } from './errors.js';
 import { followLeaseEvents, leaseEvents } from './events.js';
 import { LeaseDirectory, requireOpen, requireVerified } from './lease-directory.js';
 import { parseLogQuery, streamLogs } from './logs.js';
+import { QuoteDesk } from './quote.js';
+import { maxQuoteBodyBytes, parseQuoteRequest, quotePath } from './quote-request.js';
 import { RateLimiter, type RateLimit } from './rate-limit.js';
 import { listSecrets, parseSecretsRequest, putSecrets } from './secrets.js';
+import { refuseUpgrade, ShellSessions } from './shell.js';
 import { leaseStatus } from './status.js';
 
 export interface GatewayOptions {
@@ -36,6 +41,8 @@ export interface GatewayOptions {
   readonly addressRateLimit?: RateLimit;
   /** Request bodies larger than this are refused. Default 64 KiB. */
   readonly maxBodyBytes?: number;
+  /** Quotes (unsigned) per client address. Default 5 per second, bursts of 20. */
+  readonly quoteRateLimit?: RateLimit;
   /** PEM certificate and key: serve HTTPS (the chart's ingress may terminate TLS instead). */
   readonly tls?: { readonly cert: string; readonly key: string };
   readonly logger?: Logger;
@@ -43,7 +50,7 @@ export interface GatewayOptions {
 }
 
 /** The routes under /v1/leases/{id}/. */
-const routes = ['status', 'events', 'logs', 'secrets'] as const;
+const routes = ['status', 'events', 'logs', 'secrets', 'shell'] as const;
 type Route = (typeof routes)[number];
 
 const leasePath = /^\/v1\/leases\/([0-9]{1,78})\/([a-z]+)$/;
@@ -62,7 +69,7 @@ function parsePath(url: string): Parsed {
     throw new GatewayError(
       404,
       'NoSuchRoute',
-      `no route ${parsed.pathname}: the gateway serves /v1/leases/{leaseId}/{${routes.join(',')}}`,
+      `no route ${parsed.pathname}: the gateway serves /v1/leases/{leaseId}/{${routes.join(',')}} and ${quotePath}`,
     );
   }
   return { leaseId: BigInt(match[1] ?? '0'), route, params: parsed.searchParams };
@@ -106,6 +113,7 @@ const methods: Record<Route, readonly string[]> = {
   events: ['GET'],
   logs: ['GET'],
   secrets: ['GET', 'PUT'],
+  shell: ['GET'],
 };
 
 /**
@@ -120,6 +128,8 @@ export function createGateway(options: GatewayOptions): {
 } {
   const { client } = options;
   const directory = new LeaseDirectory(options.cache);
+  const quotes = new QuoteDesk(options.cache);
+  const quoteCallers = new RateLimiter(options.quoteRateLimit ?? { perSecond: 5, burst: 20 });
   const nonces = new NonceBook();
   const tenants = new RateLimiter(options.rateLimit ?? { perSecond: 10, burst: 40 });
   const addresses = new RateLimiter(options.addressRateLimit ?? { perSecond: 200, burst: 1000 });
@@ -147,6 +157,41 @@ export function createGateway(options: GatewayOptions): {
     };
   }
 
+  /** The signature, then the tenant's rate: who may act on the lease. */
+  function authorize(
+    request: IncomingMessage,
+    leaseId: bigint,
+    body: Buffer,
+    note: (fields: Record<string, unknown>) => void,
+  ): Caller {
+    const caller = authenticate(
+      {
+        method: request.method ?? 'GET',
+        path: request.url ?? '/',
+        leaseId,
+        body,
+        headers: request.headers,
+      },
+      directory.lease(leaseId),
+      (lease) => directory.chainOf(lease),
+      nonces,
+      Math.floor(now() / 1000),
+    );
+    note({ tenant: caller.tenant, leaseId: leaseId.toString() });
+    limit(tenants, caller.tenant.toLowerCase());
+    return caller;
+  }
+
+  /** A refusal to send: a GatewayError as it is, anything else a 502 (logged: the fault is ours). */
+  function refusalOf(error: unknown, fields: Record<string, unknown>): GatewayError {
+    if (error instanceof GatewayError) return error;
+    logger.warn('request failed', {
+      ...fields,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return new GatewayError(502, 'Upstream', 'the provider could not answer now; try again');
+  }
+
   async function serve(
     request: IncomingMessage,
     response: ServerResponse,
@@ -157,6 +202,14 @@ export function createGateway(options: GatewayOptions): {
     const url = request.url ?? '/';
     if (url === '/healthz') return sendJson(response, 200, { ok: true });
     limit(addresses, request.socket.remoteAddress ?? '');
+    if (new URL(url, 'http://gateway').pathname === quotePath) {
+      // A quote needs no lease, so no signature: a tighter per-address limit bounds its work.
+      note({ route: 'quote' });
+      if (method !== 'POST') throw new GatewayError(405, 'MethodNotAllowed', 'quote takes POST');
+      limit(quoteCallers, request.socket.remoteAddress ?? '');
+      const quoted = parseQuoteRequest(parseJson(await readBody(request, maxQuoteBodyBytes)));
+      return sendJson(response, 200, quotes.answer(quoted, now()));
+    }
     const { leaseId, route, params } = parsePath(url);
     note({ route });
     if (!methods[route].includes(method)) {
@@ -167,16 +220,7 @@ export function createGateway(options: GatewayOptions): {
       );
     }
     const body = await readBody(request, maxBodyBytes);
-    const caller: Caller = authenticate(
-      { method, path: url, leaseId, body, headers: request.headers },
-      directory.lease(leaseId),
-      (lease) => directory.chainOf(lease),
-      nonces,
-      Math.floor(now() / 1000),
-    );
-    note({ tenant: caller.tenant, leaseId: leaseId.toString() });
-    limit(tenants, caller.tenant.toLowerCase());
-    const { lease } = caller;
+    const { lease } = authorize(request, leaseId, body, note);
     // Status and Events say what became of the lease, also once closed or rejected; logs and
     // secrets touch a workload, which only a verified, open lease has.
     switch (route) {
@@ -226,6 +270,12 @@ export function createGateway(options: GatewayOptions): {
         response.end();
         return;
       }
+      case 'shell':
+        throw new GatewayError(
+          426,
+          'UpgradeRequired',
+          'a shell is a WebSocket: send the request with Upgrade: websocket (supercloud shell does)',
+        );
       case 'secrets':
         requireVerified(lease);
         if (method === 'GET') return sendJson(response, 200, await listSecrets(client, lease));
@@ -250,16 +300,7 @@ export function createGateway(options: GatewayOptions): {
     const note = (more: Record<string, unknown>): void => void Object.assign(fields, more);
     serve(request, response, abort.signal, note)
       .catch((error: unknown) => {
-        const refusal =
-          error instanceof GatewayError
-            ? error
-            : new GatewayError(502, 'Upstream', 'the provider could not answer now; try again');
-        if (!(error instanceof GatewayError)) {
-          logger.warn('request failed', {
-            ...fields,
-            error: error instanceof Error ? error.message : String(error),
-          });
-        }
+        const refusal = refusalOf(error, fields);
         fields.code = refusal.code;
         if (response.headersSent) response.end();
         else sendJson(response, refusal.status, errorBody(refusal));
@@ -269,6 +310,46 @@ export function createGateway(options: GatewayOptions): {
       });
   };
   const server: Server = options.tls ? createTlsServer(options.tls, handle) : createServer(handle);
+  const shells = new ShellSessions(client, logger);
+
+  /** A WebSocket: a shell, checked as every lease route is, refused before anything upgrades. */
+  async function upgrade(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    note: (fields: Record<string, unknown>) => void,
+  ): Promise<void> {
+    limit(addresses, request.socket.remoteAddress ?? '');
+    const { leaseId, route, params } = parsePath(request.url ?? '/');
+    note({ route });
+    if (route !== 'shell' || request.method !== 'GET') {
+      throw new GatewayError(400, 'NotWebSocket', 'only GET /v1/leases/{leaseId}/shell upgrades');
+    }
+    const { lease, tenant } = authorize(request, leaseId, Buffer.alloc(0), note);
+    const provider = () => directory.providerOf(lease);
+    await shells.serve(
+      { lease, tenant, isOpen: stillOpen(lease), provider },
+      params,
+      request,
+      socket,
+      head,
+    );
+    note({ status: 101 });
+  }
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node hands an upgrading socket over without its error listener: a reset must not crash.
+    socket.on('error', () => socket.destroy());
+    const started = now();
+    const fields: Record<string, unknown> = { method: request.method };
+    const note = (more: Record<string, unknown>): void => void Object.assign(fields, more);
+    upgrade(request, socket, head, note)
+      .catch((error: unknown) => {
+        const refusal = refusalOf(error, fields);
+        Object.assign(fields, { code: refusal.code, status: refusal.status });
+        refuseUpgrade(socket, refusal);
+      })
+      .finally(() => logger.info('request', { ...fields, ms: now() - started }));
+  });
   // A slow client cannot hold a connection forever before sending its request.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -283,6 +364,7 @@ export function createGateway(options: GatewayOptions): {
     close: () =>
       new Promise((resolve) => {
         for (const abort of open) abort.abort();
+        shells.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

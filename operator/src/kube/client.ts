@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import WebSocket from 'ws';
 import { KubeApiError, KubeConnectionError, KubeRuntimeError, type ApiStatus } from './errors.js';
 import type { KubeObject, ResourceKind } from './objects.js';
 
@@ -25,7 +26,7 @@ export interface KubeClientOptions {
   readonly impersonate?: Impersonation;
   /** A request without an answer after this long fails (watches use `idleTimeoutMs` instead). */
   readonly requestTimeoutMs?: number;
-  /** Connections kept open to the API server for ordinary requests. */
+  /** Connections kept open to the API server for ordinary requests (default 128). */
   readonly maxSockets?: number;
   readonly metrics?: RequestMetrics;
   readonly userAgent?: string;
@@ -379,6 +380,62 @@ export class KubeClient {
     return response;
   }
 
+  /**
+   * Opens a WebSocket to a connect subresource (a pod's `exec`) with the client's credentials and
+   * impersonation, offering `protocols`; resolves once the API server has upgraded. An answer
+   * other than the upgrade (403, 404, ...) rejects with KubeApiError, no answer with
+   * KubeConnectionError. The caller owns the socket. Never pooled: one connection each.
+   */
+  async connect(
+    path: string,
+    query: URLSearchParams,
+    protocols: readonly string[],
+    options: { readonly maxPayload?: number } = {},
+  ): Promise<WebSocket> {
+    const url = new URL(path, this.server);
+    url.search = query.toString();
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const { tls, headers } = await this.currentCredentials();
+    this.requests++;
+    this.requestsByMethod.set('GET', (this.requestsByMethod.get('GET') ?? 0) + 1);
+    // ws hands these to tls.connect, servername (kubeconfig tls-server-name) included.
+    const connection: WebSocket.ClientOptions & Pick<RequestOptions, 'servername'> = {
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      rejectUnauthorized: tls.rejectUnauthorized,
+      servername: tls.servername,
+      headers: { ...headers, 'User-Agent': this.options.userAgent ?? 'supercloud-operator' },
+      handshakeTimeout: this.options.requestTimeoutMs ?? 60_000,
+      perMessageDeflate: false,
+      ...(options.maxPayload ? { maxPayload: options.maxPayload } : {}),
+    };
+    const socket = new WebSocket(url, [...protocols], connection);
+    return new Promise<WebSocket>((resolve, reject) => {
+      const observe = (code: string): void => {
+        this.options.metrics?.observe('GET', code, this.host);
+      };
+      socket.once('open', () => {
+        observe('101');
+        resolve(socket);
+      });
+      socket.once('unexpected-response', (request, response) => {
+        const code = response.statusCode ?? 0;
+        observe(String(code));
+        this.noteHealth(code);
+        void readBody(response)
+          .catch(() => '')
+          .then((text) => reject(new KubeApiError('GET', path, code, parseStatus(text))))
+          .finally(() => request.destroy());
+      });
+      socket.once('error', (error) => {
+        observe('<error>');
+        this.unhealthy = true;
+        reject(new KubeConnectionError('GET', path, error));
+      });
+    });
+  }
+
   /** Closes every pooled connection (call on shutdown so no socket is left open). */
   close(): void {
     this.requestAgent?.destroy();
@@ -479,8 +536,9 @@ export class KubeClient {
       keepAlive: true,
       // Detect a silently dead peer on idle pooled connections.
       keepAliveMsecs: 30_000,
-      // Watches hold one connection each; ordinary requests share a bounded pool.
-      maxSockets: watch ? Infinity : (this.options.maxSockets ?? 32),
+      // Watches hold one connection each; ordinary requests share a bounded pool, large enough
+      // that 32 lease workers sending a tier of writes at once do not queue for a connection.
+      maxSockets: watch ? Infinity : (this.options.maxSockets ?? 128),
       ca: tls.ca,
       cert: tls.cert,
       key: tls.key,

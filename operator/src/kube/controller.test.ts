@@ -7,6 +7,7 @@ import { KubeClient } from './client.js';
 import {
   Controller,
   controller,
+  type ControllerSpec,
   type ReconcileRequest,
   type ReconcileResult,
 } from './controller.js';
@@ -41,7 +42,11 @@ const child = (name: string, owner: string, rv = '1', controllerRef = true): Kub
   },
 });
 
-function harness(reconcile: (request: ReconcileRequest) => Promise<ReconcileResult>, workers = 1) {
+function harness(
+  reconcile: (request: ReconcileRequest) => Promise<ReconcileResult>,
+  workers = 1,
+  updatePredicate?: ControllerSpec['updatePredicate'],
+) {
   const clock = new FakeClock();
   const apis = new Map<string, FakeListerWatcher<KubeObject>>();
   const api = (kind: ResourceKind) => {
@@ -78,6 +83,7 @@ function harness(reconcile: (request: ReconcileRequest) => Promise<ReconcileResu
     ],
     sources: [source],
     workers,
+    ...(updatePredicate ? { updatePredicate } : {}),
     reconcile: (request) => reconcile(request),
   });
   const running = new Controller(spec, {
@@ -140,6 +146,37 @@ describe('Controller', () => {
     h.source.emit({ name: 'a' });
     await flushPromises();
     expect(seen).toEqual([]);
+  });
+
+  it('skips the primary updates its update predicate refuses, but never a resync, an add or a delete', async () => {
+    const seen: string[] = [];
+    const specChanged = (old: KubeObject, object: KubeObject) =>
+      old.metadata?.generation !== object.metadata?.generation;
+    const h = harness(async ({ key }) => void seen.push(key), 1, specChanged);
+    h.api(ParentKind).listResult = { items: [parent('a')], resourceVersion: '1' };
+    await h.start();
+    expect(seen).toEqual(['a']);
+    const watch = h.api(ParentKind).current;
+
+    seen.length = 0;
+    const statusOnly = { ...parent('a', '2'), status: { phase: 'Running' } } as KubeObject;
+    watch.emit({ type: 'MODIFIED', object: statusOnly });
+    await flushPromises();
+    expect(seen).toEqual([]);
+
+    watch.emit({
+      type: 'MODIFIED',
+      object: { metadata: { ...parent('a', '3').metadata, generation: 2 } },
+    });
+    watch.emit({ type: 'ADDED', object: parent('b', '4') });
+    await flushPromises();
+    expect(seen.sort()).toEqual(['a', 'b']);
+
+    seen.length = 0;
+    watch.emit({ type: 'DELETED', object: parent('b', '5') });
+    await flushPromises();
+    expect(seen).toEqual(['b']);
+    await h.running.stop();
   });
 
   it('retries a throwing reconcile with exponential backoff and counts it in the metrics', async () => {

@@ -70,6 +70,12 @@ export interface ControllerSpec<T extends KubeObject = KubeObject> {
   readonly for: ResourceKind<T>;
   /** Only primaries for which this is true are reconciled (default: all). */
   readonly filter?: (object: T) => boolean;
+  /**
+   * Which changes of a primary wake it (default: every change), e.g. `specOrMetadataChanged` to
+   * skip the updates of the controller's own status writes. A resync (the same resourceVersion)
+   * and an add or delete always wake it.
+   */
+  readonly updatePredicate?: (old: T, object: T) => boolean;
   /** Kinds the controller creates; a change to one wakes its controlling owner (ownerReferences). */
   readonly owns?: readonly ResourceKind[];
   /** Other kinds that wake primaries through a mapping function. */
@@ -231,10 +237,16 @@ export class Controller<T extends KubeObject = KubeObject> {
       if (spec.filter && !spec.filter(object)) return;
       queue.add(objectKey(object));
     };
+    const changed = (old: T, object: T): boolean =>
+      !spec.updatePredicate ||
+      old.metadata?.resourceVersion === object.metadata?.resourceVersion ||
+      spec.updatePredicate(old, object);
     this.removeHandlers.push(
       deps.cache.informer(spec.for).addHandler({
         onAdd: primary,
-        onUpdate: (_old, object) => primary(object),
+        onUpdate: (old, object) => {
+          if (changed(old, object)) primary(object);
+        },
         onDelete: primary,
       }),
     );

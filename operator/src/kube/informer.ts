@@ -5,6 +5,7 @@ import type { KubeClient, ListResult, WatchEnd, WatchEvent } from './client.js';
 import { KubeApiError, isGone } from './errors.js';
 import { objectKey, type KubeObject, type ResourceKind } from './objects.js';
 import { Backoff, watchReconnectBackoff, type BackoffParameters } from '../base/backoff.js';
+import { sharedInterner } from './intern.js';
 import { Store, defaultIndexes, type IndexFunction } from './store.js';
 
 /** Reacts to cache changes. Handlers must be quick and must not throw (they enqueue keys). */
@@ -43,9 +44,10 @@ export interface InformerOptions<T> {
   readonly backoff?: BackoffParameters;
   readonly indexes?: Record<string, IndexFunction<T>>;
   /**
-   * Applied to every object before it is cached. Default: drop metadata.managedFields, which
-   * controllers do not read and which is a third or more of a small object's memory (as
-   * controller-runtime's TransformStripManagedFields).
+   * Applied to every object before it is cached. Default (`cacheTransform`): drop
+   * metadata.managedFields, which controllers do not read and which is a third or more of a small
+   * object's memory (as controller-runtime's TransformStripManagedFields), and share repeated
+   * short strings between cached objects (intern.ts).
    */
   readonly transform?: (object: T) => T;
   readonly clock?: Clock;
@@ -74,6 +76,11 @@ export function stripManagedFields<T extends KubeObject>(object: T): T {
   const metadata = { ...object.metadata };
   delete metadata.managedFields;
   return { ...object, metadata };
+}
+
+/** The default cache transform: without managedFields, its short strings shared (intern.ts). */
+export function cacheTransform<T extends KubeObject>(object: T): T {
+  return sharedInterner.intern(stripManagedFields(object));
 }
 
 /** Thrown inside the watch loop when the server says the resourceVersion is too old. */
@@ -125,7 +132,7 @@ export class Informer<T extends KubeObject> {
       informer: options.name ?? 'informer',
     });
     this.backoff = new Backoff(this.clock, options.backoff ?? watchReconnectBackoff, this.random);
-    this.transform = options.transform ?? stripManagedFields;
+    this.transform = options.transform ?? cacheTransform;
     this.store = new Store<T>(
       (options.indexes ?? defaultIndexes) as Record<string, IndexFunction<T>>,
     );

@@ -6,10 +6,13 @@ import { FakeClock, flushPromises } from './testing/fake-clock.js';
 class MemoryLeaseStore implements LeaseStore {
   lease: Lease | undefined;
   down = false;
+  reads = 0;
+  writes = 0;
   private version = 0;
 
   async get(): Promise<Lease | undefined> {
     this.check();
+    this.reads++;
     return this.lease && structuredClone(this.lease);
   }
 
@@ -32,6 +35,7 @@ class MemoryLeaseStore implements LeaseStore {
   }
 
   private write(lease: Lease): Lease {
+    this.writes++;
     this.lease = {
       ...structuredClone(lease),
       metadata: { resourceVersion: String(++this.version) },
@@ -75,6 +79,24 @@ describe('LeaderElector', () => {
     await clock.advance(2_000);
     expect(store.lease?.spec?.renewTime).not.toBe(firstRenew);
     expect(a.log).toEqual(['a started']);
+    await a.stop();
+  });
+
+  it('renews with one write and no read while it leads, and reads again after a conflict', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryLeaseStore();
+    const a = candidate(store, clock, 'a');
+    await flushPromises();
+    const [reads, writes] = [store.reads, store.writes];
+    await clock.advance(10_000);
+    expect(store.reads).toBe(reads);
+    expect(store.writes).toBe(writes + 5);
+    // Someone else wrote the lease (a's version is stale): a reads it, then renews on it.
+    store.lease = { ...store.lease!, metadata: { resourceVersion: 'other' } };
+    await clock.advance(2_000);
+    expect(store.reads).toBe(reads + 1);
+    expect(store.holder).toBe('a');
+    expect(a.elector.isLeader).toBe(true);
     await a.stop();
   });
 
@@ -157,7 +179,10 @@ describe('LeaderElector', () => {
     const store = new MemoryLeaseStore();
     const a = candidate(store, clock, 'a');
     await flushPromises();
-    store.get = () => new Promise(() => undefined); // never answers
+    // The API server stops answering: neither the leader's renewal nor a read ever returns.
+    const hang = (): Promise<never> => new Promise(() => undefined);
+    store.get = hang;
+    store.update = hang;
     const hungAt = clock.now();
     while (a.elector.isLeader) await clock.advance(100);
     expect(clock.now() - hungAt).toBeLessThanOrEqual(2_000 + 10_000 + 100);

@@ -171,6 +171,31 @@ export class LeaderElector {
       renewTime: microTime(now),
       leaseTransitions: 0,
     };
+    const observed = this.observed;
+    if (
+      this.leading &&
+      observed?.spec?.holderIdentity === this.options.identity &&
+      this.observedAt + this.leaseDurationMs > now
+    ) {
+      // The leader's fast path (client-go's): renew on the version it wrote last, one request
+      // instead of a read and a write; a conflict (someone else wrote) falls back to reading.
+      try {
+        const renewed = await this.store.update({
+          ...observed,
+          spec: {
+            ...spec,
+            acquireTime: observed.spec.acquireTime ?? spec.acquireTime,
+            leaseTransitions: observed.spec.leaseTransitions ?? 0,
+          },
+        });
+        this.remember(renewed, now);
+        return true;
+      } catch (error) {
+        this.logger.debug('could not renew the leader lease optimistically; reading it', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
     try {
       const current = await this.store.get();
       if (!current) {

@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
 import { silentLogger } from '../logging/logger.js';
+import { registerCacheMetrics } from '../metrics/cache-metrics.js';
 import { ControllerMetrics } from '../metrics/controller-metrics.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { startHealthServer, type HealthServer } from '../metrics/server.js';
@@ -97,6 +98,7 @@ export class Manager {
       clock: this.clock,
       logger: this.logger,
     });
+    registerCacheMetrics(this.registry, this.cache);
     this.events = new EventRecorder(clientEventSink(this.client), {
       reportingInstance: this.identity.slice(0, 128),
       clock: this.clock,
@@ -160,6 +162,12 @@ export class Manager {
   /**
    * Starts the health server, the caches (waiting for the first list of each), the controllers
    * that run everywhere, and the leader election for the others. Resolves once started.
+   *
+   * The campaign starts with the caches, not after them: a new replica may take a Lease held by
+   * a dead one only after watching it unrenewed for the lease duration (15 s), and that wait now
+   * overlaps the first lists (measured by `make bench BENCH=scale`: a restart with 3,000 leases
+   * spent 40 s syncing, then 15 s more campaigning). Leader-only controllers still start only
+   * once the caches have synced.
    */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`the manager was already started (${this.state})`);
@@ -174,13 +182,13 @@ export class Manager {
       this.logger.info('serving /healthz, /readyz and /metrics', { url: this.health.url });
     }
     this.cache.start();
+    if (this.options.leaderElection) this.startElection(this.options.leaderElection);
     await this.cache.waitForSync();
     if (this.state !== 'starting') return; // stopped while syncing
     this.state = 'running';
     this.logger.info('caches synced', { kinds: Object.keys(this.cache.stats()) });
     for (const controller of this.controllers) if (this.mayRun(controller.spec)) controller.start();
     for (const runnable of this.runnables) if (this.mayRun(runnable.runnable)) runnable.start();
-    if (this.options.leaderElection) this.startElection(this.options.leaderElection);
   }
 
   /**
@@ -238,6 +246,8 @@ export class Manager {
         onStartedLeading: () => {
           this.leading = true;
           this.metrics.leaderElectionMasterStatus.set({ name: config.name }, 1);
+          // Elected while the caches sync: start() starts them once synced.
+          if (this.state !== 'running') return;
           for (const controller of leaderOnly()) controller.start();
           for (const runnable of leaderOnlyRunnables()) runnable.start();
         },

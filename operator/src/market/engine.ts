@@ -1,24 +1,32 @@
 // The bid engine: woken by the chain follower's events, it decides from contract state whether
 // to bid on each open order, holds the capacity a live bid promises, and lets it go when the
-// auction ends. Level-based: a replayed event, or a restart, leads to no second bid.
-import { marketplaceAbi, orderStatus } from '../chain/abi/index.js';
+// auction ends. The bids decided on one page of events go out together, in one placeBids
+// transaction per share of a block (docs/adr/0014-batched-bids.md). Level-based: a replayed event,
+// or a restart, leads to no second bid.
+import { Interface, keccak256, type InterfaceAbi } from 'ethers';
+import {
+  bidSkipReason,
+  bidSkipReasonNames,
+  marketplaceAbi,
+  orderStatus,
+  type BidSkipReason,
+} from '../chain/abi/index.js';
 import { TransactionRevertedError } from '../chain/errors.js';
-import type { ChainEvent } from '../chain/events.js';
+import { decodeLogs, marketplaceEventsNamed, type ChainEvent } from '../chain/events.js';
+import { gasBatches } from '../chain/gas-batches.js';
 import { contractCall, type TransactionIntent } from '../chain/intent.js';
 import { describeError } from '../chain/rpc.js';
 import type { SendResult } from '../chain/tx-sender.js';
 import { gpuModelId, sameAddress } from '../chain/identifiers.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { decideBid, type BiddingPolicy, type PoolCandidate } from './decide.js';
+import { poolCandidates, type PoolView } from './pool-candidates.js';
 import type { MarketReader, OrderState } from './market-reader.js';
 import type { MarketMetrics } from './metrics.js';
 import { orderFromEvent, type MarketOrder, type OrderCreatedArgs } from './order.js';
 import type { PricingStrategy } from './pricing.js';
 import type { BidPools } from './bid-pools.js';
 import { ReservationBook, type Reservation } from './reservations.js';
-
-/** A pool as the engine is handed it: reservations are the engine's to add. */
-export type PoolView = Omit<PoolCandidate, 'reservedGpus'>;
 
 export interface BidEngineOptions {
   readonly reader: MarketReader;
@@ -47,8 +55,31 @@ interface DecidedBid {
   readonly pool: string;
   readonly pricePerSecond: bigint;
   readonly orderBlock: number;
+  /** Live bids on the order when decided: what the bid's insertion walks past. */
+  readonly liveBids: number;
   readonly log: Logger;
 }
+
+/** What the chain says of an order when it is decided on. */
+interface OrderFacts {
+  readonly state: OrderState;
+  /** Our live bid on it; 0 when there is none. */
+  readonly ourBid: bigint;
+}
+
+/**
+ * Gas bounds of a placeBids transaction (contracts/.gas-snapshot, with a margin): the 21,000 of a
+ * transaction and the call's own work (the registry check), then per bid a first bid beside one
+ * other (39,685) and about 2,400 per further live bid the insertion walks past, up to a full
+ * order's eviction (placeBid's worst case, 122,970, ADR 7).
+ */
+const placeBidsBaseGas = 40_000;
+const bidGas = (liveBids: number): number => 45_000 + 2_600 * liveBids;
+
+/** The topic of BidSkipped: a receipt's logs are decoded only for the bids it skipped. */
+const bidSkippedTopic = new Interface(marketplaceAbi as unknown as InterfaceAbi).getEvent(
+  'BidSkipped',
+)!.topicHash;
 
 /**
  * Bids on the orders the provider can serve.
@@ -76,10 +107,9 @@ export class BidEngine {
   async rebuild(fromBlock: number): Promise<void> {
     const { reader, provider } = this.options;
     const latest = await reader.latestBlock();
-    for (const orderId of await reader.ordersBidOn(provider, fromBlock, latest.number)) {
-      const order = await reader.order(orderId);
-      const bid = order.status === orderStatus.Open ? await reader.bidOf(orderId, provider) : 0n;
-      if (bid > 0n) this.holdForLiveBid(order, bid);
+    const bidOn = await reader.ordersBidOn(provider, fromBlock, latest.number);
+    for (const { state, ourBid } of (await this.readFacts(bidOn)).values()) {
+      if (state.status === orderStatus.Open && ourBid > 0n) this.holdForLiveBid(state, ourBid);
     }
     this.logger.info('reservations rebuilt from the chain', {
       orders: this.reservations.size,
@@ -90,17 +120,19 @@ export class BidEngine {
 
   /** Handles one page of the follower's events (in chain order). Throws to have it re-read. */
   async handle(events: readonly ChainEvent[]): Promise<void> {
+    const created = marketplaceEventsNamed(events, 'OrderCreated');
+    const latest = created.length > 0 ? await this.options.reader.latestBlock() : undefined;
+    const facts = await this.readFacts(created.map((event) => event.args.orderId));
     const bids: DecidedBid[] = [];
-    let now: number | undefined;
     for (const event of events) {
       if (event.contract !== 'marketplace') continue;
       switch (event.name) {
         case 'OrderCreated': {
-          now ??= (await this.options.reader.latestBlock()).timestamp;
-          const bid = await this.consider(
+          const bid = this.consider(
             orderFromEvent(event.args as unknown as OrderCreatedArgs),
             event.blockNumber,
-            now,
+            latest?.timestamp ?? 0,
+            facts.get(event.args.orderId),
           );
           if (bid) bids.push(bid);
           break;
@@ -130,7 +162,7 @@ export class BidEngine {
       }
     }
     // Decisions were made (and capacity reserved) in order; the bids go out together.
-    await this.place(bids);
+    await this.place(bids, latest?.gasLimit);
   }
 
   /**
@@ -139,20 +171,27 @@ export class BidEngine {
    */
   async recheckAfterReorg(): Promise<void> {
     const { reader, provider } = this.options;
-    const { number, timestamp } = await reader.latestBlock();
-    const bids: DecidedBid[] = [];
-    for (const reservation of this.reservations.all()) {
-      const order = this.decided.get(reservation.orderId);
-      if (!order || (await reader.bidOf(order.orderId, provider)) > 0n) continue;
+    const { number, timestamp, gasLimit } = await reader.latestBlock();
+    const ours = this.reservations.all().flatMap(({ orderId }) => this.decided.get(orderId) ?? []);
+    const bids = await reader.bidsOf(
+      ours.map((order) => order.orderId),
+      provider,
+    );
+    const orphaned = ours.filter((_, i) => bids[i] === 0n);
+    for (const order of orphaned) {
       this.reservations.release(order.orderId);
       this.logger.warn('our bid was orphaned by a reorg; deciding again', {
         orderId: order.orderId.toString(),
       });
-      const bid = await this.consider(order, number, timestamp);
-      if (bid) bids.push(bid);
+    }
+    const facts = await this.readFacts(orphaned.map((order) => order.orderId));
+    const decided: DecidedBid[] = [];
+    for (const order of orphaned) {
+      const bid = this.consider(order, number, timestamp, facts.get(order.orderId));
+      if (bid) decided.push(bid);
     }
     this.publish();
-    await this.place(bids);
+    await this.place(decided, gasLimit);
   }
 
   /**
@@ -163,8 +202,8 @@ export class BidEngine {
     const held = this.reservations.all();
     if (held.length === 0) return;
     const { timestamp } = await this.options.reader.latestBlock();
-    for (const reservation of held.filter((r) => r.biddingDeadline < timestamp)) {
-      const order = await this.options.reader.order(reservation.orderId);
+    const over = held.filter((r) => r.biddingDeadline < timestamp).map((r) => r.orderId);
+    for (const order of await this.options.reader.orders(over)) {
       if (order.status === orderStatus.Leased) {
         this.settle(
           order.orderId,
@@ -178,24 +217,46 @@ export class BidEngine {
     }
   }
 
-  /** Decides on an order; returns the bid to place, if any, its capacity held. */
-  private async consider(
+  /**
+   * The state of each order and our live bid on it, in two batch reads: a burst of orders is
+   * decided on in the time of a few calls, not of two per order. Orders we hold a reservation for
+   * (a replayed event) are not read.
+   */
+  private async readFacts(orderIds: readonly bigint[]): Promise<Map<bigint, OrderFacts>> {
+    const { reader, provider } = this.options;
+    const unknown = orderIds.filter((orderId) => !this.reservations.get(orderId));
+    if (unknown.length === 0) return new Map();
+    const [states, bids] = await Promise.all([
+      reader.orders(unknown),
+      reader.bidsOf(unknown, provider),
+    ]);
+    return new Map(
+      unknown.map((orderId, i) => [orderId, { state: states[i]!, ourBid: bids[i] ?? 0n }]),
+    );
+  }
+
+  /**
+   * Decides on an order from its facts (none: it holds a reservation already); returns the bid to
+   * place, if any, its capacity held.
+   */
+  private consider(
     announced: MarketOrder,
     orderBlock: number,
     now: number,
-  ): Promise<DecidedBid | undefined> {
-    const { reader, provider, metrics } = this.options;
+    facts: OrderFacts | undefined,
+  ): DecidedBid | undefined {
+    const { provider, metrics } = this.options;
     const log = this.logger.child({ orderId: announced.orderId.toString() });
-    if (this.reservations.get(announced.orderId)) return undefined; // replayed: already bid
-    const state = await reader.order(announced.orderId);
+    // Replayed (already bid), or decided on earlier in this page.
+    if (!facts || this.reservations.get(announced.orderId)) return undefined;
+    const { state, ourBid } = facts;
     if (state.status !== orderStatus.Open) {
       log.debug('order no longer open', { status: state.status });
       return undefined;
     }
-    const existing = await reader.bidOf(announced.orderId, provider);
-    if (existing > 0n) {
+    if (ourBid > 0n) {
       // Bid before a restart, or the event came again after a reorg: hold, never bid twice.
-      this.holdForLiveBid(state, existing);
+      this.holdForLiveBid(state, ourBid);
       this.publish();
       return undefined;
     }
@@ -231,16 +292,21 @@ export class BidEngine {
       pool: decision.pool,
       pricePerSecond: decision.pricePerSecond,
       orderBlock,
+      liveBids: state.bidCount,
       log,
     };
   }
 
   /**
-   * Records the bids' pools, then sends the bids together. When the record cannot be written no
-   * bid is sent (their capacity is let go) and the error goes to the follower, which reads the
-   * page again.
+   * Records the bids' pools, then sends the bids together: one placeBids per share of a block
+   * (`gasBatches`), so that a burst of orders costs a transaction, not one per order, and every
+   * bid waits one block, not one per bid before it. When the record cannot be written no bid is
+   * sent (their capacity is let go) and the error goes to the follower, which reads the page again.
    */
-  private async place(bids: readonly DecidedBid[]): Promise<void> {
+  private async place(
+    bids: readonly DecidedBid[],
+    blockGasLimit: bigint | undefined,
+  ): Promise<void> {
     if (bids.length === 0) return;
     try {
       await this.options.bidPools.record(new Map(bids.map((bid) => [bid.orderId, bid.pool])));
@@ -248,51 +314,105 @@ export class BidEngine {
       bids.forEach((bid) => this.forget(bid.orderId));
       throw error;
     }
-    await Promise.all(bids.map((bid) => this.placeBid(bid)));
+    const batches = gasBatches(bids, {
+      blockGasLimit,
+      baseGas: placeBidsBaseGas,
+      itemGas: (bid) => bidGas(bid.liveBids),
+    });
+    // Every batch ends (mined, refused or failed) before the page is done with.
+    const outcomes = await Promise.allSettled(batches.map((batch) => this.placeBatch(batch)));
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
-  private async placeBid({
-    orderId,
-    pool,
-    pricePerSecond: price,
-    orderBlock,
-    log,
-  }: DecidedBid): Promise<void> {
-    const { reader, provider, marketplace, metrics } = this.options;
+  /**
+   * Sends one placeBids and reads from its receipt what became of each bid: placed; skipped as
+   * our bid on the order is as low already (a batch sent again: it stays live); or skipped as the
+   * order closed or filled up since the decision (its capacity is let go). The transaction is not
+   * sent when all its bids are on chain already.
+   */
+  private async placeBatch(batch: readonly DecidedBid[]): Promise<void> {
+    const { provider, marketplace } = this.options;
+    const call = contractCall(marketplaceAbi, marketplace, 'placeBids', [
+      batch.map((bid) => bid.orderId),
+      batch.map((bid) => bid.pricePerSecond),
+    ]);
+    let result: SendResult;
     try {
-      const result = await this.options.sender.send({
-        ...contractCall(marketplaceAbi, marketplace, 'placeBid', [orderId, price]),
-        key: `placeBid/${orderId}/${price}`,
-        precheck: async () => {
-          const current = await reader.bidOf(orderId, provider);
-          return current !== 0n && current <= price
-            ? { send: false, reason: `our bid of ${current}/s is on chain` }
-            : { send: true };
-        },
+      result = await this.options.sender.send({
+        ...call,
+        // The same bids make the same calldata: a batch sent again while in flight joins it.
+        key: `placeBids/${batch.length}/${keccak256(call.data).slice(2, 18)}`,
+        precheck: async () =>
+          (await this.allOnChain(batch))
+            ? { send: false, reason: 'our bids are on chain' }
+            : { send: true },
       });
-      if (result.status === 'mined') {
-        metrics?.bidsPlaced.inc({ pool });
-        metrics?.orderToBidBlocks.set(result.receipt.blockNumber - orderBlock);
-        log.info('bid placed', {
-          pool,
-          pricePerSecond: price.toString(),
-          txHash: result.receipt.hash,
-          blocksAfterOrder: result.receipt.blockNumber - orderBlock,
-        });
-      }
     } catch (error) {
+      batch.forEach((bid) => this.forget(bid.orderId));
       if (error instanceof TransactionRevertedError) {
-        // The order closed, or the deadline passed, between the decision and the bid.
-        this.forget(orderId);
-        log.info('bid refused by the marketplace; reservation released', {
+        // Refused whole: the marketplace paused, or the provider no longer registered.
+        this.logger.info('bids refused by the marketplace; reservations released', {
+          bids: batch.length,
           error: error.message,
         });
         return;
       }
       // Anything else (RPC down, out of gas money): the follower reads the page again.
-      this.forget(orderId);
       throw error;
     }
+    if (result.status === 'skipped') return;
+    const skips = result.receipt.logs.filter((log) => log.topics[0] === bidSkippedTopic);
+    const skipped = new Map(
+      marketplaceEventsNamed(decodeLogs(skips, { marketplace }), 'BidSkipped')
+        .filter((event) => sameAddress(event.args.provider, provider))
+        .map((event) => [event.args.orderId, Number(event.args.reason) as BidSkipReason]),
+    );
+    for (const bid of batch) this.placed(bid, result.receipt, skipped.get(bid.orderId));
+    this.logger.info('bids sent', {
+      bids: batch.length,
+      placed: batch.length - skipped.size,
+      txHash: result.receipt.hash,
+      block: result.receipt.blockNumber,
+      gasUsed: result.receipt.gasUsed.toString(),
+    });
+  }
+
+  /** One bid of a mined placeBids: placed, live already, or refused (`skipped` says why). */
+  private placed(
+    { orderId, pool, pricePerSecond, orderBlock, log }: DecidedBid,
+    receipt: { readonly hash: string; readonly blockNumber: number },
+    skipped: BidSkipReason | undefined,
+  ): void {
+    const { metrics } = this.options;
+    if (skipped === undefined) {
+      metrics?.bidsPlaced.inc({ pool });
+      metrics?.orderToBidBlocks.set(receipt.blockNumber - orderBlock);
+      log.info('bid placed', {
+        pool,
+        pricePerSecond: pricePerSecond.toString(),
+        txHash: receipt.hash,
+        blocksAfterOrder: receipt.blockNumber - orderBlock,
+      });
+    } else if (skipped === bidSkipReason.NotLower) {
+      log.debug('our bid was on chain already', { txHash: receipt.hash });
+    } else {
+      this.forget(orderId);
+      log.info('bid refused by the marketplace; reservation released', {
+        reason: bidSkipReasonNames[skipped],
+        txHash: receipt.hash,
+      });
+    }
+  }
+
+  /** True when each bid of the batch is on chain at its price or lower. */
+  private async allOnChain(batch: readonly DecidedBid[]): Promise<boolean> {
+    const { reader, provider } = this.options;
+    const current = await reader.bidsOf(
+      batch.map((bid) => bid.orderId),
+      provider,
+    );
+    return batch.every((bid, i) => current[i] !== 0n && (current[i] ?? 0n) <= bid.pricePerSecond);
   }
 
   /**
@@ -358,10 +478,7 @@ export class BidEngine {
   }
 
   private candidates(): PoolCandidate[] {
-    return this.options.pools().map((view) => ({
-      ...view,
-      reservedGpus: this.reservations.gpusOn(view.pool.metadata.name ?? ''),
-    }));
+    return poolCandidates(this.options.pools(), (pool) => this.reservations.gpusOn(pool));
   }
 
   /** Sets the reserved-GPUs gauge of every pool. */

@@ -8,8 +8,8 @@ import type { MarketplaceEventName } from '../chain/events.js';
 import { readLease, readLeases, type MarketplaceLease } from '../chain/marketplace/read-lease.js';
 import { readOrder, readOrders, type MarketplaceOrder } from '../chain/marketplace/read-order.js';
 import type { RpcPool } from '../chain/rpc.js';
-import { mapWithConcurrency } from './concurrency.js';
-import { latestBlock } from './market-reader.js';
+import { mapInChunks } from './concurrency.js';
+import { batchConcurrency, latestBlock, maxBatchRead, type LatestBlock } from './market-reader.js';
 import { manifestText, orderResources, type OrderResources } from './order.js';
 
 /** A lease id's state on chain, with the terms of its order. Lease ids are order ids. */
@@ -42,12 +42,6 @@ export interface LeaseClosing {
   readonly blockNumber: number;
 }
 
-/** The Marketplace's MAX_BATCH_READ: the most ids one getLeases or getOrders call reads. */
-export const maxBatchRead = 500;
-
-/** Batch calls of a {@link LeaseReader.leases} in flight at once. */
-const batchConcurrency = 4;
-
 /** Blocks whose payments {@link LeaseReader.paidOutByLease} reads, both ends included. */
 export interface PaidOutRange {
   readonly fromBlock?: number;
@@ -72,8 +66,8 @@ export interface LeaseReader {
    * defaults to the reader's first block.
    */
   paidOutByLease(provider: string, range: PaidOutRange): Promise<Map<bigint, bigint>>;
-  /** The latest block's number and time (unix seconds). */
-  latestBlock(): Promise<{ readonly number: number; readonly timestamp: number }>;
+  /** The latest block's number, time (unix seconds) and gas limit (when the reader knows it). */
+  latestBlock(): Promise<LatestBlock>;
   /** The hash of the block at `number` on the chain now; undefined when there is none. */
   blockHash(number: number): Promise<string | undefined>;
 }
@@ -116,12 +110,8 @@ export function rpcLeaseReader(rpc: RpcPool, address: string, fromBlock: number)
       ]);
       return chainLease(lease, order);
     },
-    async leases(leaseIds) {
-      const chunks: bigint[][] = [];
-      for (let i = 0; i < leaseIds.length; i += maxBatchRead) {
-        chunks.push(leaseIds.slice(i, i + maxBatchRead));
-      }
-      const read = await mapWithConcurrency(chunks, batchConcurrency, async (ids) => {
+    leases: (leaseIds) =>
+      mapInChunks(leaseIds, maxBatchRead, batchConcurrency, async (ids) => {
         const [leases, orders] = await Promise.all([
           rpc.call('Marketplace.getLeases', (p) =>
             readLeases(p, { marketplace: address, leaseIds: ids }),
@@ -131,9 +121,7 @@ export function rpcLeaseReader(rpc: RpcPool, address: string, fromBlock: number)
           ),
         ]);
         return leases.map((lease, i) => chainLease(lease, orders[i]!));
-      });
-      return read.flat();
-    },
+      }),
     async manifest(leaseId) {
       const id = indexedTopic(leaseId);
       const updates = await events('ManifestUpdated', [id]);

@@ -26,6 +26,8 @@ class FakeChain implements LeaseReader {
   readonly payments: { leaseId: bigint; amount: bigint; block: number }[] = [];
   time = start;
   block = 100;
+  /** The blocks' gas limit; undefined like a reader that does not know it. */
+  gasLimit: bigint | undefined = undefined;
   /** Lease ids in the order they were read, one by one or in a batch. */
   readonly reads: bigint[] = [];
   /** Calls of each reader method: what the RPC requests of a round scale with. */
@@ -95,9 +97,9 @@ class FakeChain implements LeaseReader {
     }
     return paid;
   }
-  async latestBlock(): Promise<{ number: number; timestamp: number }> {
+  async latestBlock(): Promise<{ number: number; timestamp: number; gasLimit?: bigint }> {
     this.calls.latestBlock++;
-    return { number: this.block, timestamp: this.time };
+    return { number: this.block, timestamp: this.time, gasLimit: this.gasLimit };
   }
   async blockHash(number: number): Promise<string | undefined> {
     return number <= this.block ? `0x${number.toString(16)}` : undefined;
@@ -301,6 +303,21 @@ describe('Settlement', () => {
     chain.time = start + 3600;
     await settlement.tick();
     expect(sender.methods().slice(2)).toEqual(['withdraw(1,3)', 'withdraw(4)']);
+  });
+
+  it('withdraws in batches of at most half a block of gas, within the batch size', async () => {
+    const { chain, sender, settlement, lease } = setup({ batchSize: 500 });
+    for (let id = 1n; id <= 100n; id++) lease(id);
+    // Half of 1M gas holds the transaction (50,000) and 34 leases (13,000 each).
+    chain.gasLimit = 1_000_000n;
+    await settlement.tick();
+    expect(sender.sent.map(({ args }) => (args[0] as bigint[]).length)).toEqual([34, 34, 32]);
+
+    for (let id = 1n; id <= 100n; id++) chain.set(id, { accrued: 1_000n });
+    chain.gasLimit = 30_000_000n;
+    chain.time += 3600;
+    await settlement.tick();
+    expect(sender.sent.slice(3).map(({ args }) => (args[0] as bigint[]).length)).toEqual([100]);
   });
 
   it('writes the status only when a field it owns changed', async () => {

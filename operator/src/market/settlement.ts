@@ -3,10 +3,12 @@
 // on the Provider's schedule, and reports price, escrow, funded-until, amount paid and the Funded
 // condition on each ComputeLease. Nothing here reacts to an outage: a failed read or send ends
 // the tick, and the next one starts from the chain again; a lease is only ever closed after the
-// chain itself says its escrow is gone.
+// chain itself says its escrow is gone. A withdrawal batch is at most the Provider's batch size
+// and at most half a block of gas, whatever the chain's block gas limit.
 import { leaseConditionTypes, type ComputeLease } from '../api/computelease.js';
 import { systemClock, type Clock } from '../base/clock.js';
 import { marketplaceAbi } from '../chain/abi/index.js';
+import { gasBatches } from '../chain/gas-batches.js';
 import { sameAddress } from '../chain/identifiers.js';
 import { contractCall, type TransactionIntent } from '../chain/intent.js';
 import { describeError } from '../chain/rpc.js';
@@ -27,6 +29,14 @@ import {
   type SettlementPolicy,
   type SettlementStatus,
 } from './settlement-status.js';
+
+/**
+ * Gas bounds of a withdraw transaction (contracts/.gas-snapshot, with a margin): the 21,000 of a
+ * transaction and the call's own work (the payment; 36,679 for one lease in all), then per lease
+ * 11,373 of execution at 500 leases and its 32 bytes of calldata.
+ */
+const withdrawBaseGas = 50_000;
+const withdrawGasPerLease = 13_000;
 
 /** The cluster side of the settlement: the leases' status and Events. */
 export interface SettlementObjects {
@@ -84,7 +94,7 @@ export class Settlement {
     const policy = this.options.policy();
     const ids = new Set([...sync.activeLeases(), ...this.unreportedClosings()]);
     if (ids.size === 0) return;
-    const { timestamp } = await reader.latestBlock();
+    const { timestamp, gasLimit } = await reader.latestBlock();
     // All leases in a few batch calls: the round's reads do not grow with the leases' number.
     const read = await facts.readMany([...ids]);
     // Only leases the chain says are this provider's are closed, withdrawn or reported.
@@ -101,7 +111,14 @@ export class Settlement {
       }
     }
     if (timestamp - this.lastWithdrawalAt >= policy.withdrawIntervalSeconds) {
-      for (const batch of withdrawalBatches(leases, policy)) {
+      const batches = withdrawalBatches(leases, policy).flatMap((batch) =>
+        gasBatches(batch, {
+          blockGasLimit: gasLimit,
+          baseGas: withdrawBaseGas,
+          itemGas: () => withdrawGasPerLease,
+        }),
+      );
+      for (const batch of batches) {
         if (await this.attempt('withdraw', () => this.withdraw(batch))) {
           batch.forEach((id) => paidNow.add(id));
         }

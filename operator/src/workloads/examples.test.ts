@@ -38,7 +38,10 @@ describe.each([
   });
 });
 
-it('examples/provider.yaml matches the schema', () => {
-  const provider = load<{ spec: unknown }>('provider.yaml');
-  expect(validate(ProviderSpec, provider.spec, 'spec')).toMatchObject({ ok: true });
-});
+it.each(['provider.yaml', 'provider-remote-signer.yaml'])(
+  'examples/%s matches the schema',
+  (file) => {
+    const provider = load<{ spec: unknown }>(file);
+    expect(validate(ProviderSpec, provider.spec, 'spec')).toMatchObject({ ok: true });
+  },
+);

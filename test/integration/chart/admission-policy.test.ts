@@ -16,6 +16,7 @@ import { annotations } from '../../../operator/src/api/constants.js';
 import { leaseChildKinds } from '../../../operator/src/controllers/computelease/children.js';
 import { putSecrets } from '../../../operator/src/gateway/secrets.js';
 import { KubeClient } from '../../../operator/src/kube/client.js';
+import { KubeApiError } from '../../../operator/src/kube/errors.js';
 import { applyOrder, desiredObjects } from '../../../operator/src/workloads/desired-objects.js';
 import {
   tenantRegistrySecretName,
@@ -412,6 +413,24 @@ describe("the chart's admission policy confines the operator to lease namespaces
     const liveNamespace = () =>
       getLive({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: gatewayLease } }) as
         (KubeObject & { metadata: { annotations?: Record<string, string> } }) | undefined;
+    /** An exec as the gateway (a tenant's shell, over WebSocket): the API server's refusal. */
+    const execAsGateway = async (ns: string, pod: string): Promise<KubeApiError | undefined> => {
+      const client = new KubeClient({
+        kubeConfig,
+        impersonate: { user: gateway.user, groups: [...gateway.groups] },
+      });
+      try {
+        const query = new URLSearchParams({ command: 'true', stdout: 'true' });
+        const path = `/api/v1/namespaces/${ns}/pods/${pod}/exec`;
+        (await client.connect(path, query, ['v5.channel.k8s.io'])).close();
+        return undefined;
+      } catch (error) {
+        if (error instanceof KubeApiError) return error;
+        throw error;
+      } finally {
+        client.close();
+      }
+    };
 
     beforeAll(async () => {
       gateway = releaseGateway(release, namespace);
@@ -476,6 +495,11 @@ describe("the chart's admission policy confines the operator to lease namespaces
     });
 
     describe('admits, as the gateway', () => {
+      it("an exec (a tenant's shell) into a pod of a lease namespace: on to the pod's lookup", async () => {
+        // No such pod: the policy admitted the exec, the API server then found no pod.
+        expect((await execAsGateway(gatewayLease, 'no-such-pod'))?.code).toBe(404);
+      });
+
       it('creating tenant-secrets in a lease namespace, changing it, and annotating the namespace with its names', () => {
         expectAdmitted(
           asGateway([
@@ -535,6 +559,16 @@ describe("the chart's admission policy confines the operator to lease namespaces
     });
 
     describe('refuses, as the gateway', () => {
+      it.each(['default', 'kube-system'])('an exec into a pod in %s', async (ns) => {
+        const refusal = await execAsGateway(ns, 'no-such-pod');
+        expect({ code: refusal?.code, message: refusal?.status?.message }).toEqual({
+          code: 403,
+          message: expect.stringContaining(
+            `ValidatingAdmissionPolicy '${gatewayPolicy}' with binding '${gatewayPolicy}' denied request: the supercloud gateway may not CONNECT pods/exec no-such-pod in namespace ${ns}: it is not a lease namespace`,
+          ),
+        });
+      });
+
       it('a Secret of another name in a lease namespace, or a tenant Secret of another type', () => {
         refusedByGateway(
           asGateway([

@@ -22,6 +22,7 @@ import {
   dryRunCreate,
   ensureServiceMonitorCrd,
   getLive,
+  isTestHook,
   objectKey,
   parseObjects,
   render,
@@ -222,13 +223,16 @@ describe('applying the same Git state twice changes nothing', () => {
     namespace = await createTestNamespace(kubeConfig, 'chart-gitops');
     ensureServiceMonitorCrd();
     // The release name makes the RBAC objects this run's; the Provider and pools get its suffix.
+    // The helm test hooks are left out, as Argo CD and Flux leave them (helm test runs them).
     objects = parseObjects(
       render({ release: `gitops-${run}`, namespace, valuesFiles: renders.get(datacenter)!.files }),
-    ).map((object) =>
-      object.kind === 'Provider' || object.kind === 'GpuNodePool'
-        ? clusterScopedOfRun(object, run)
-        : object,
-    );
+    )
+      .filter((object) => !isTestHook(object))
+      .map((object) =>
+        object.kind === 'Provider' || object.kind === 'GpuNodePool'
+          ? clusterScopedOfRun(object, run)
+          : object,
+      );
   }, slow);
 
   afterAll(async () => {

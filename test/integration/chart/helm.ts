@@ -11,9 +11,6 @@ import { repoRoot, toolPath } from '../../stack/paths.js';
 export const chartDir = join(repoRoot, 'charts/supercloud-provider');
 export const examplesDir = join(repoRoot, 'examples');
 
-/** The Kubernetes version `helm template` renders for (the local stack's minor version). */
-export const renderKubeVersion = '1.33.0';
-
 /** A Kubernetes object as rendered or read back (only what the tests look at is typed). */
 export interface KubeObject {
   apiVersion: string;
@@ -75,8 +72,6 @@ export function templateArgs({
     chartDir,
     '--namespace',
     namespace,
-    '--kube-version',
-    renderKubeVersion,
     ...valuesFiles.flatMap((file) => ['--values', file]),
   ];
 }
@@ -143,16 +138,42 @@ export function toYamlStream(objects: readonly KubeObject[]): string {
   return objects.map((object) => yaml.dump(object)).join('---\n');
 }
 
+/** True for an object of the chart's `helm test` hooks (`helm.sh/hook: test`). */
+export function isTestHook(object: KubeObject): boolean {
+  const annotations = (object.metadata as { annotations?: Record<string, string> }).annotations;
+  return annotations?.['helm.sh/hook'] === 'test';
+}
+
 /**
  * `kubectl create --dry-run=server --validate=strict`: the API server admits every object (schema,
- * unknown fields, admission, Pod Security) without keeping any. Returns kubectl's result.
+ * unknown fields, admission, Pod Security) without keeping any. Returns kubectl's result, one
+ * line per object. Admission looks a pod's ServiceAccount up, and `helm test` creates the test
+ * pods' ServiceAccount (a hook of a lower weight) before them: that ServiceAccount is created for
+ * real first (it goes with its test namespace) and applied in the dry run.
  */
 export function dryRunCreate(objects: readonly KubeObject[]): CommandResult {
-  return runTool(
-    'kubectl',
-    ['create', '--dry-run=server', '--validate=strict', '--output', 'name', '-f', '-'],
-    toYamlStream(objects),
+  const hookAccounts = objects.filter((o) => o.kind === 'ServiceAccount' && isTestHook(o));
+  const dryRun = (verb: string[], of: readonly KubeObject[]): CommandResult =>
+    of.length === 0
+      ? { status: 0, stdout: '', stderr: '' }
+      : runTool(
+          'kubectl',
+          [...verb, '--dry-run=server', '--validate=strict', '--output', 'name', '-f', '-'],
+          toYamlStream(of),
+        );
+  if (hookAccounts.length > 0) {
+    tool('kubectl', ['apply', '--server-side', '-f', '-'], toYamlStream(hookAccounts));
+  }
+  const applied = dryRun(['apply', '--server-side'], hookAccounts);
+  const created = dryRun(
+    ['create'],
+    objects.filter((o) => !hookAccounts.includes(o)),
   );
+  return {
+    status: Math.max(applied.status ?? 1, created.status ?? 1),
+    stdout: applied.stdout + created.stdout,
+    stderr: applied.stderr + created.stderr,
+  };
 }
 
 /**

@@ -1,7 +1,8 @@
 // `helm install` of examples/values-local.yaml on the local stack, then the release's operator (the
 // container's arguments, run locally as the release's ServiceAccount: a verb missing from the
 // chart's ClusterRole fails here) registers the provider on the stack's chain, bids on a tenant's
-// order and takes the lease it wins to Running; re-applying the release changes nothing; `helm
+// order and takes the lease it wins to Running; `helm test`'s checks (its hooks' commands, run
+// locally as the hooks' ServiceAccount) pass against it; re-applying the release changes nothing; `helm
 // upgrade` of one price patches that pool only; `helm uninstall` leaves the running lease and its
 // workload alone. The release gets its own namespace, Provider, wallet, pool and nodes. The
 // chart's admission policy is enforced before the operator starts, so the lease reaching Running
@@ -50,6 +51,7 @@ import {
 } from './helm.js';
 import { startReleaseOperator, type OperatorDeployment, type ReleaseOperator } from './operator.js';
 import { releaseOperator, waitForAdmissionPolicy } from './admission.js';
+import { releaseTestHooks, runTestPod, testHookNeeds } from './helm-test.js';
 
 interface PoolValues {
   name: string;
@@ -283,6 +285,52 @@ describe('helm install / upgrade / uninstall on the local stack', () => {
       expect(running.spec.pool).toBe(pool);
       expect(running.status?.namespace).toBeTruthy();
       expect(forbiddenErrors(operator.lines)).toEqual([]);
+    },
+    slow,
+  );
+
+  it(
+    "helm test: the hooks' checks pass against the release's operator, as a ServiceAccount that may read its Provider only",
+    async () => {
+      const { pods, needs } = releaseTestHooks(release, namespace);
+      expect(pods.map((pod) => pod.metadata.name).sort()).toEqual([
+        `${release}-supercloud-provider-test-chain-connection`,
+        `${release}-supercloud-provider-test-operator-ready`,
+      ]);
+      const healthUrl = await operator!.healthUrl();
+      const chainCheck = pods.find((pod) => pod.spec.containers[0]!.args[1] === 'provider')!;
+      // Before helm created the hooks' RBAC, the ServiceAccount may read nothing.
+      testHookNeeds.create(needs.filter((o) => o.kind === 'ServiceAccount'));
+      const refused = await runTestPod(chainCheck, healthUrl, ['--timeout', '2']);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.output).toContain('forbidden');
+      testHookNeeds.create(needs);
+      try {
+        for (const pod of pods) {
+          const result = await runTestPod(pod, healthUrl);
+          expect(result).toMatchObject({ exitCode: 0 });
+          expect(result.output).toMatch(/^ok: /);
+        }
+        const chain = await runTestPod(chainCheck, healthUrl);
+        expect(chain.output).toContain(`ok: Provider chart-${run} has ChainConnected, WalletReady`);
+        expect(chain.output).toMatch(/ChainConnected \(head at block \d+\)/);
+        // Another Provider is out of its reach.
+        const other = await runTestPod(
+          {
+            ...chainCheck,
+            spec: {
+              ...chainCheck.spec,
+              containers: [{ args: ['check', 'provider', '--name=default'] }],
+            },
+          },
+          healthUrl,
+          ['--timeout', '2'],
+        );
+        expect(other.exitCode).toBe(1);
+        expect(other.output).toContain('forbidden');
+      } finally {
+        testHookNeeds.remove(needs);
+      }
     },
     slow,
   );

@@ -250,6 +250,44 @@ describe('custom resource definitions', () => {
       expect(await reopen.catch(apiMessage)).toContain('closeRequested cannot be removed');
     });
 
+    it.each([
+      ['both a wallet Secret and a remote signer', true, true],
+      ['neither a wallet Secret nor a remote signer', false, false],
+    ])('refuse a Provider with %s (CEL)', (_what, wallet, signer) => {
+      const provider = {
+        apiVersion: `${apiGroup}/${apiVersionName}`,
+        kind: 'Provider',
+        metadata: { name: `${providerName}-key` },
+        spec: {
+          chain: {
+            chainId: 31337,
+            rpcUrls: ['http://127.0.0.1:8545'],
+            marketplace: '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0',
+            registry: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512',
+          },
+          ...(wallet ? { walletSecretRef: { name: 'wallet', namespace: 'supercloud-system' } } : {}),
+          ...(signer
+            ? {
+                remoteSigner: {
+                  url: 'https://web3signer.example:9000',
+                  address: '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC',
+                },
+              }
+            : {}),
+          gatewayUrl: 'https://gateway.example',
+        },
+      };
+      const refused = create('providers', provider);
+      return Promise.all([
+        expect(refused).rejects.toMatchObject({ code: 422 }),
+        refused.catch(apiMessage).then((message) =>
+          expect(message).toContain(
+            'set exactly one of walletSecretRef (the key in a Secret) and remoteSigner (the key in a remote signer)',
+          ),
+        ),
+      ]);
+    });
+
     it('refuse a pool whose name is not a DNS label (CEL on metadata.name)', async () => {
       const refused = create('gpunodepools', { ...corpusPool, metadata: { name: `pool.${run}` } });
       await expect(refused).rejects.toMatchObject({ code: 422 });

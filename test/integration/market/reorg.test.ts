@@ -45,7 +45,7 @@ describe('bidding across reorgs', () => {
     );
   const sentBids = async () =>
     metricValue(await operator.metrics(), 'supercloud_transactions_sent_total', {
-      method: 'placeBid',
+      method: 'placeBids',
     });
   const headPolls = async () =>
     metricValue(await operator.metrics(), 'supercloud_rpc_requests_total', {

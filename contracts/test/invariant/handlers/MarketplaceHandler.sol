@@ -130,6 +130,61 @@ contract MarketplaceHandler is Test {
         modelSequence[id][provider] = ++_sequence;
     }
 
+    /// @dev A regular provider bids on four orders in one `placeBids`, whatever their state
+    /// (closed, leased, cancelled, past the deadline, full, already bid on): the model decides
+    /// which bids placeBid would take, applies those in turn, and the call must place as many.
+    function placeBids(
+        uint256 providerSeed,
+        uint256[4] calldata orderSeeds,
+        uint256[4] calldata priceSeeds
+    ) external {
+        vm.assume(!market.paused() && orderIds.length != 0);
+        address provider = providers[providerSeed % REGULAR_PROVIDERS];
+        uint256[] memory ids = new uint256[](4);
+        uint256[] memory prices = new uint256[](4);
+        uint256 expected;
+        for (uint256 i; i < 4; ++i) {
+            ids[i] = orderIds[orderSeeds[i] % orderIds.length];
+            OrderView memory order = market.getOrder(ids[i]);
+            uint256 current = modelPrice[ids[i]][provider];
+            (, uint256 worstPrice) = modelWorst(ids[i]);
+            // Half the prices anywhere up to just above the maximum, half at the provider's live
+            // bid or the worst bid, or one below: the edges of the rules.
+            uint256 edge = current != 0 ? current : worstPrice;
+            prices[i] = priceSeeds[i] % 2 == 0 || edge < 2
+                ? bound(priceSeeds[i], 1, order.maxPricePerSecond + 1)
+                : edge - (priceSeeds[i] >> 1) % 2;
+            if (modelTakesBid(ids[i], order, provider, prices[i])) ++expected;
+        }
+        vm.prank(provider);
+        assertEq(market.placeBids(ids, prices), expected, "placeBids placed what placeBid would");
+    }
+
+    /// @dev Whether placeBid would take the bid; if so, applies it to the model.
+    function modelTakesBid(uint256 id, OrderView memory order, address provider, uint256 price)
+        private
+        returns (bool)
+    {
+        if (
+            order.status != OrderStatus.Open || block.timestamp >= order.biddingDeadline
+                || price > order.maxPricePerSecond
+        ) return false;
+        uint256 current = modelPrice[id][provider];
+        if (current != 0 && price >= current) return false;
+        bool evicts = current == 0 && modelCount[id] == market.MAX_BIDS_PER_ORDER();
+        (address worst, uint256 worstPrice) = modelWorst(id);
+        if (evicts && price >= worstPrice) return false;
+        if (evicts) {
+            modelPrice[id][worst] = 0;
+            ++evictions;
+        } else if (current == 0) {
+            ++modelCount[id];
+        }
+        modelPrice[id][provider] = price;
+        modelSequence[id][provider] = ++_sequence;
+        return true;
+    }
+
     /// @dev The fillers bid on an order until it holds `MAX_BIDS_PER_ORDER` live bids, at prices
     /// in the upper half up to the maximum, so that the regular providers' bids can evict them.
     function fillBids(uint256 orderSeed, uint256 priceSeed) external {

@@ -5,5 +5,14 @@ export { providerRegistryAbi, providerRegistryBytecode } from './ProviderRegistr
 export { mockErc20Abi, mockErc20Bytecode } from './MockERC20.js';
 export { ierc20Abi } from './IERC20.js';
 export { ierc20ErrorsAbi } from './IERC20Errors.js';
-export { orderStatus, orderStatusNames, type OrderStatus, type OrderStatusName } from './enums.js';
+export {
+  bidSkipReason,
+  bidSkipReasonNames,
+  type BidSkipReason,
+  type BidSkipReasonName,
+  orderStatus,
+  orderStatusNames,
+  type OrderStatus,
+  type OrderStatusName,
+} from './enums.js';
 export { connectContract, type ContractReturnType, type TypedContract } from './typed.js';

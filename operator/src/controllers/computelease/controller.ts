@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import type { LabelSelector } from '../../config/label-selector.js';
 import type { ChannelSource } from '../../kube/channel-source.js';
 import { controller, type ControllerSpec } from '../../kube/controller.js';
+import { specOrMetadataChanged } from '../../kube/predicates.js';
 import { NodeKind, PodKind } from '../../kube/objects.js';
 import { poolCountingNode } from '../../capacity/pool-gpus.js';
 import { leasesOfPool, poolOfPod } from '../indexes.js';
@@ -27,7 +28,10 @@ export interface ComputeLeaseControllerOptions {
   readonly leaseSelector?: LabelSelector;
   /** Where the lease phase timings are exported; absent: not timed. */
   readonly registry?: Registry;
-  /** Concurrent reconciles (never two for one lease). */
+  /**
+   * Concurrent reconciles (never two for one lease); default 32. A reconcile mostly waits on the
+   * API server (a new lease's is several round trips), so a burst of leases needs many at once.
+   */
   readonly workers?: number;
   /** Lease keys from outside the cluster (the chain side). */
   readonly sources?: readonly ChannelSource[];
@@ -49,6 +53,8 @@ export function computeLeaseController(
     ...(selector
       ? { filter: (lease: ComputeLease) => selector.matches(lease.metadata.labels) }
       : {}),
+    // Its own status writes (and the settlement's) change nothing a reconcile reads.
+    updatePredicate: specOrMetadataChanged,
     owns: Object.values(leaseChildKinds),
     watches: [
       // The lease reads the pool's and the Provider's spec, not their status (written often).
@@ -80,7 +86,7 @@ export function computeLeaseController(
       },
     ],
     ...(options.sources ? { sources: options.sources } : {}),
-    workers: options.workers ?? 4,
+    workers: options.workers ?? 32,
     reconcile: computeLeaseReconciler(options),
   });
 }

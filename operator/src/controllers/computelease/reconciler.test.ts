@@ -8,6 +8,7 @@ import type { ReconcileContext } from '../../kube/controller.js';
 import { KubeApiError, TerminalError } from '../../kube/errors.js';
 import { EventRecorder, type EventObject } from '../../kube/events.js';
 import { InformerCache } from '../../kube/informer-cache.js';
+import type { ListerWatcher } from '../../kube/informer.js';
 import {
   DeploymentKind,
   IngressKind,
@@ -15,6 +16,7 @@ import {
   NodeKind,
   PodKind,
   ResourceQuotaKind,
+  ServiceKind,
   type KubeObject,
   type ResourceKind,
 } from '../../kube/objects.js';
@@ -56,6 +58,29 @@ function gpuNode(name: string, gpus: number): KubeObject {
   } as KubeObject;
 }
 
+/**
+ * A lister-watcher whose watch a test can hold back: the events wait until released, as when the
+ * cache lags the writes (the fake API server otherwise delivers each change at once).
+ */
+function heldBack<T>(inner: ListerWatcher<T>) {
+  let held: (() => void)[] | undefined;
+  const listerWatcher: ListerWatcher<T> = {
+    list: (signal) => inner.list(signal),
+    watch: (options, onEvent) =>
+      inner.watch(options, (event) => (held ? held.push(() => onEvent(event)) : onEvent(event))),
+  };
+  return {
+    listerWatcher,
+    hold: () => void (held = []),
+    /** Delivers the first `count` events held (all by default), and stops holding when none are left. */
+    release: (count = Infinity) => {
+      const events = held?.splice(0, count) ?? [];
+      if (held?.length === 0 && count === Infinity) held = undefined;
+      for (const deliver of events) deliver();
+    },
+  };
+}
+
 async function harness(
   answer: Verification | Undecided = verified,
   ingress?: IngressSettings,
@@ -63,7 +88,17 @@ async function harness(
 ) {
   const clock = new FakeClock(Date.parse('2025-06-01T12:00:00Z'));
   const api = new FakeKubeClient({ clock });
-  const cache = new InformerCache(api.client, { clock, listerWatcher: api.listerWatcher });
+  const watches = new Map<ResourceKind, ReturnType<typeof heldBack<KubeObject>>>();
+  /** The watch of a kind, to hold back. */
+  const watch = (kind: ResourceKind) => {
+    if (!watches.has(kind)) watches.set(kind, heldBack(api.listerWatcher(kind)));
+    return watches.get(kind)!;
+  };
+  const cache = new InformerCache(api.client, {
+    clock,
+    listerWatcher: <T extends KubeObject>(kind: ResourceKind<T>) =>
+      watch(kind).listerWatcher as unknown as ListerWatcher<T>,
+  });
   addIndexes(cache);
   // The informers the controller's wiring starts (for, owns, watches), synced before reconciles.
   const watched: ResourceKind[] = [
@@ -155,6 +190,7 @@ async function harness(
   return {
     api,
     cache,
+    watch,
     clock,
     verifier,
     events,
@@ -335,23 +371,25 @@ describe('computeLeaseReconciler', () => {
   });
 
   describe('a verified lease on a pool with room', () => {
-    it('applies the namespace first, then the walls and Services, and no Deployment yet', async () => {
+    it('applies the namespace, then the walls, binds the quota, then the Service and the Deployment, in one reconcile', async () => {
       h = await harness();
       const lease = h.seedWorld();
       const requests = await h.reconcile();
-      const objects = applied(requests);
-      expect(objects[0]).toBe(`Namespace/${namespace}`);
-      expect(objects.slice(1).sort()).toEqual(
-        [
-          'LimitRange/bounds',
-          'NetworkPolicy/egress',
-          'NetworkPolicy/ingress',
-          'ResourceQuota/bought',
-          'Service/app',
-          'ServiceAccount/workload',
-        ].sort(),
+      const writes = objectWrites(requests).map((r) =>
+        r.subresource ? `${r.method} ${r.kind}/${r.name}/${r.subresource}` : `${r.kind}/${r.name}`,
       );
-      for (const write of objectWrites(requests)) {
+      const walls = [
+        'LimitRange/bounds',
+        'NetworkPolicy/egress',
+        'NetworkPolicy/ingress',
+        'ResourceQuota/bought',
+        'ServiceAccount/workload',
+      ];
+      expect(writes[0]).toBe(`Namespace/${namespace}`);
+      expect(writes.slice(1, 6).sort()).toEqual(walls);
+      expect(writes[6]).toBe('PUT ResourceQuota/bought/status');
+      expect(writes.slice(7).sort()).toEqual(['Deployment/app', 'Service/app']);
+      for (const write of objectWrites(requests).filter((r) => r.method === 'PATCH')) {
         expect(write).toMatchObject({
           patchType: 'apply',
           fieldManager: 'supercloud-operator',
@@ -361,30 +399,118 @@ describe('computeLeaseReconciler', () => {
       expect(h.api.stored(NamespaceKind, namespace)?.metadata?.ownerReferences).toEqual([
         expect.objectContaining({ uid: lease.metadata.uid, controller: true }),
       ]);
-      expect(h.api.storedAll(DeploymentKind)).toEqual([]);
       expect(h.status()).toMatchObject({ phase: 'Deploying', namespace });
+      expect(applied(await h.reconcile())).toEqual([]);
     });
 
-    it('applies the Deployments only once the quota status.hard equals its spec, and nothing else again', async () => {
+    it('writes the new quota the status the quota controller would (its limits, nothing used), preconditioned on its resourceVersion', async () => {
       h = await harness();
       h.seedWorld();
-      await h.reconcile();
-      expect(applied(await h.reconcile())).toEqual([]);
+      const requests = await h.reconcile();
+      const fence = requests.find((r) => r.method === 'PUT');
+      const quota = h.api.stored(ResourceQuotaKind, `${namespace}/bought`);
+      const hard = quota?.spec?.hard ?? {};
+      expect(Object.keys(hard)).toContain('requests.nvidia.com/gpu');
+      expect(quota?.status).toEqual({
+        hard,
+        used: Object.fromEntries(Object.keys(hard).map((resource) => [resource, '0'])),
+      });
+      // The resourceVersion the quota had when the operator applied it, not a fresh read.
+      const body = fence?.body as KubeObject;
+      expect(body.metadata?.resourceVersion).toBeDefined();
+      expect(Number(body.metadata?.resourceVersion)).toBeLessThan(
+        Number(quota?.metadata?.resourceVersion),
+      );
+    });
 
-      h.enforceQuota({ 'requests.nvidia.com/gpu': '2' }); // taken up, but not all of it yet
-      expect(applied(await h.reconcile())).toEqual([]);
+    /** The quota controller writing the quota status between the operator's apply and its PUT. */
+    const controllerWritesFirst = (hard?: Record<string, string>) =>
+      h.api.refuse(
+        (r) => {
+          const fence = r.kind === 'ResourceQuota' && r.subresource === 'status';
+          if (fence) h.enforceQuota(hard);
+          return fence;
+        },
+        409,
+        'the object has been modified',
+        1,
+      );
+
+    it('reads the quota back when the quota controller wrote its status first (409), and goes on as it binds', async () => {
+      h = await harness();
+      h.seedWorld();
+      controllerWritesFirst();
+      const requests = await h.reconcile();
+      expect(requests.filter((r) => r.kind === 'ResourceQuota').map((r) => r.method)).toEqual([
+        'PATCH',
+        'PUT',
+        'GET',
+      ]);
+      expect(applied(requests)).toContain('Deployment/app');
+    });
+
+    it('applies no Service or Deployment while a quota status another wrote (409) does not bind it yet', async () => {
+      h = await harness();
+      h.seedWorld();
+      controllerWritesFirst({ 'requests.nvidia.com/gpu': '2' }); // not all of the spec yet
+      const first = await h.reconcile();
+      expect(applied(first)).not.toContain('Deployment/app');
+      expect(applied(first)).not.toContain('Service/app');
+      expect(h.status()).toMatchObject({ phase: 'Deploying' });
 
       h.enforceQuota();
-      expect(applied(await h.reconcile())).toEqual(['Deployment/app']);
-      expect(h.api.stored(DeploymentKind, `${namespace}/app`)).toBeDefined();
+      const second = await h.reconcile();
+      expect(second.filter((r) => r.method === 'PUT')).toEqual([]);
+      expect(applied(second).sort()).toEqual(['Deployment/app', 'Service/app']);
+    });
+
+    it('leaves a quota that has a status to the quota controller, applying the Deployments once status.hard equals its spec', async () => {
+      h = await harness();
+      h.seedWorld();
+      h.seedNamespace(h.api.stored(ComputeLeaseKind, leaseName));
+      h.api.seed(ResourceQuotaKind, {
+        metadata: { name: 'bought', namespace },
+        status: { hard: { 'requests.nvidia.com/gpu': '2' }, used: {} }, // of an earlier spec
+      });
+      const first = await h.reconcile();
+      expect(first.filter((r) => r.method === 'PUT')).toEqual([]);
+      expect(applied(first)).not.toContain('Deployment/app');
+
+      h.enforceQuota();
+      expect(applied(await h.reconcile()).sort()).toEqual(['Deployment/app', 'Service/app']);
       expect(applied(await h.reconcile())).toEqual([]);
+    });
+
+    it('leaves a new quota to the quota controller when its namespace already holds pods, Services or Deployments', async () => {
+      for (const kind of [PodKind, ServiceKind, DeploymentKind] as ResourceKind[]) {
+        h = await harness();
+        h.seedWorld();
+        h.seedNamespace(h.api.stored(ComputeLeaseKind, leaseName));
+        h.api.seed(kind, { metadata: { name: 'left-over', namespace } });
+        const requests = await h.reconcile();
+        expect(requests.filter((r) => r.method === 'PUT')).toEqual([]);
+        expect(applied(requests)).not.toContain('Deployment/app');
+        expect(h.api.stored(ResourceQuotaKind, `${namespace}/bought`)?.status).toBeUndefined();
+        await h.stop();
+      }
+    });
+
+    it('writes the quota status once, even when a reconcile comes before the cache shows it', async () => {
+      h = await harness();
+      h.seedWorld();
+      for (const kind of [ResourceQuotaKind, DeploymentKind, ServiceKind]) h.watch(kind).hold();
+      const first = await h.reconcile();
+      expect(first.filter((r) => r.method === 'PUT')).toHaveLength(1);
+      h.watch(ResourceQuotaKind).release(1); // the quota as applied, without its status
+      const second = await h.reconcile();
+      expect(second.filter((r) => r.kind === 'ResourceQuota')).toEqual([]);
+      for (const kind of [ResourceQuotaKind, DeploymentKind, ServiceKind]) h.watch(kind).release();
+      expect(objectWrites(await h.reconcile())).toEqual([]);
     });
 
     it('is Running once the Deployment is rolled out, with the endpoints', async () => {
       h = await harness();
       h.seedWorld();
-      await h.reconcile();
-      h.enforceQuota();
       await h.reconcile();
       h.api.update(DeploymentKind, `${namespace}/app`, (deployment) => {
         deployment.status = {
@@ -409,9 +535,7 @@ describe('computeLeaseReconciler', () => {
       h.seedWorld();
       await h.reconcile();
       await h.clock.advance(1_500);
-      await h.reconcile(); // quota not taken up yet: nothing new
-      h.enforceQuota();
-      await h.reconcile();
+      await h.reconcile(); // nothing new
       await h.clock.advance(2_000);
       h.api.update(DeploymentKind, `${namespace}/app`, (deployment) => {
         deployment.status = {
@@ -444,8 +568,8 @@ describe('computeLeaseReconciler', () => {
         verified: 0,
         namespace_applied: 0,
         walls_applied: 0,
-        quota_enforced: 1.5,
-        deployments_applied: 1.5,
+        quota_enforced: 0,
+        deployments_applied: 0,
         running: 3.5,
       });
     });
@@ -616,10 +740,10 @@ describe('computeLeaseReconciler', () => {
       h.seedWorld();
       const writes: number[] = [];
       const step = async () => writes.push(statusWrites(await h.reconcile()).length);
-      await step(); // New → Deploying
+      await step(); // New → Deploying, the Deployment applied
       await step(); // unchanged
-      h.enforceQuota();
-      await step(); // the Deployment is applied; still 0/1 ready
+      h.enforceQuota(); // the quota controller takes over the quota status
+      await step(); // still 0/1 ready
       h.api.update(DeploymentKind, `${namespace}/app`, (deployment) => {
         deployment.status = {
           observedGeneration: deployment.metadata?.generation,
@@ -632,6 +756,28 @@ describe('computeLeaseReconciler', () => {
       await step(); // unchanged
       expect(writes).toEqual([1, 0, 0, 1, 0]);
       expect(h.status()?.phase).toBe('Running');
+    });
+
+    it('writes and announces a status once while the cache still shows the lease from before the write', async () => {
+      h = await harness();
+      h.seedWorld();
+      h.watch(ComputeLeaseKind).hold();
+      const first = await h.reconcile(); // New → Deploying
+      const second = await h.reconcile(); // woken by its objects; the cache has no status yet
+      expect(statusWrites(first)).toHaveLength(1);
+      expect(statusWrites(second)).toEqual([]);
+      h.watch(ComputeLeaseKind).release();
+      h.api.update(DeploymentKind, `${namespace}/app`, (deployment) => {
+        deployment.status = {
+          observedGeneration: deployment.metadata?.generation,
+          replicas: 1,
+          updatedReplicas: 1,
+          readyReplicas: 1,
+        };
+      });
+      expect(statusWrites(await h.reconcile())).toHaveLength(1); // Running
+      await h.recorder.flush();
+      expect(h.events.map((event) => event.reason)).toEqual(['Deploying', 'Running']);
     });
 
     it('writes it by server-side apply on the status subresource, as the operator', async () => {

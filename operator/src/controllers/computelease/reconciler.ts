@@ -56,6 +56,8 @@ import {
 } from './status.js';
 import type { Verification, Verifier } from './verifier.js';
 import { leasePhaseSeconds } from './metrics.js';
+import { controllerStatusKeys, OwnStatusWrites } from './own-status.js';
+import { QuotaFence, type ResourceQuota } from './quota-fence.js';
 import { LeasePhaseTracker, type LeasePhase, type TrackedLease } from './phase-timings.js';
 
 export interface ComputeLeaseReconcilerOptions {
@@ -105,21 +107,26 @@ export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): 
   // Leases whose workload this process applied but whose Deployments the cache may not show yet:
   // counted as using their GPUs, so the next lease on the pool does not take the same ones.
   const admitted = new Map<string, AdmittedLease>();
+  const ownStatus = new OwnStatusWrites();
+  const fence = new QuotaFence();
   const phases = options.registry ? leasePhaseTimer(options.registry) : undefined;
 
   return async ({ name }: ReconcileRequest, context: ReconcileContext) => {
     const { cache } = context;
-    const lease = cache.get(ComputeLeaseKind, name);
+    const cached = cache.get(ComputeLeaseKind, name);
     if (
-      !lease ||
-      lease.metadata.deletionTimestamp ||
-      (options.leaseSelector && !options.leaseSelector.matches(lease.metadata.labels))
+      !cached ||
+      cached.metadata.deletionTimestamp ||
+      (options.leaseSelector && !options.leaseSelector.matches(cached.metadata.labels))
     ) {
       // Deleted: the garbage collector removes the namespace through its owner reference.
       admitted.delete(name);
+      ownStatus.forget(name);
+      fence.forget(name);
       phases?.tracker.forget(name);
       return;
     }
+    const lease = ownStatus.current(cached);
     const tracked = trackedLease(lease);
     phases?.tracker.start(tracked, now().getTime());
     const log = context.log.child({ leaseId: lease.spec.leaseId, orderId: lease.spec.orderId });
@@ -133,6 +140,7 @@ export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): 
     try {
       if (lease.spec.closeRequested || scope.verification?.verified === false) {
         admitted.delete(name);
+        fence.forget(name);
         phases?.tracker.forget(name);
         outcome.namespace = await tearDown(scope, context);
       } else if (!scope.pool) {
@@ -144,6 +152,7 @@ export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): 
       } else if (scope.verification?.verified) {
         await deploy(scope, scope.pool, scope.verification.manifest, context, outcome, {
           admitted,
+          fence,
           isolation,
           ingress: options.ingress,
           now,
@@ -156,7 +165,8 @@ export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): 
       outcome.failure = error.message;
     } finally {
       const written = await writeStatus(scope, outcome, context, log, now());
-      if (written === 'Running') outcome.reached.set('running', now().getTime());
+      if (written) ownStatus.wrote(cached, written);
+      if (written?.phase === 'Running') outcome.reached.set('running', now().getTime());
       phases?.record(tracked, outcome.reached);
     }
     if (outcome.failure) {
@@ -248,6 +258,7 @@ async function tearDown(
 
 interface DeployDependencies {
   readonly admitted: Map<string, AdmittedLease>;
+  readonly fence: QuotaFence;
   readonly isolation: Partial<TenantIsolation>;
   readonly ingress?: IngressSettings;
   readonly now: () => Date;
@@ -263,7 +274,7 @@ async function deploy(
   manifest: WorkloadManifest,
   context: ReconcileContext,
   outcome: Outcome,
-  { admitted, isolation, ingress, now }: DeployDependencies,
+  { admitted, fence, isolation, ingress, now }: DeployDependencies,
 ): Promise<void> {
   const { lease, namespace } = scope;
   const { cache } = context;
@@ -290,7 +301,6 @@ async function deploy(
   }
   admitted.set(name, { namespace, gpus: manifestTotals(manifest).gpus });
 
-  const quotaEnforced = isQuotaEnforced(cache, desired);
   // A service whose secrets the tenant has not delivered cannot start: its Deployment waits
   // (one already there is kept, not pruned).
   const awaiting = servicesAwaitingSecrets(
@@ -299,43 +309,83 @@ async function deploy(
   );
   if (awaiting.length > 0) outcome.waitingForSecrets = describeAwaitingSecrets(awaiting);
   const withheld = new Set(awaiting.map(({ service }) => service));
-  // Walls before workloads: the namespace, then quota, limits, policies and identity, then
-  // Services and the Ingress, and the Deployments only once the quota controller enforces the
-  // quota (pods created earlier would be refused by quota admission and retried with backoff).
-  const tiers: KubeObject[][] = [
-    [desired.namespace],
-    applyOrder(desired).filter((o) => o.kind !== 'Namespace' && o.kind !== 'Deployment'),
-    quotaEnforced ? desired.deployments.filter((d) => !withheld.has(d.metadata?.name ?? '')) : [],
-  ];
-  const tierPhases: (LeasePhase | undefined)[] = [
-    'namespace_applied',
-    'walls_applied',
-    quotaEnforced && awaiting.length === 0 ? 'deployments_applied' : undefined,
-  ];
-  if (quotaEnforced) outcome.reached.set('quota_enforced', now().getTime());
-  let applied = 0;
-  for (const [index, tier] of tiers.entries()) {
-    const stale = tier.filter(
-      (object) => !holdsDesired(object, cache.get(childKind(object), objectKey(object))),
-    );
-    await Promise.all(
-      stale.map((object) => apply(context.client, childKind(object), object, { force: true })),
-    );
-    applied += stale.length;
-    const phase = tierPhases[index];
-    if (phase) outcome.reached.set(phase, now().getTime());
-  }
+  // Walls before workloads, each tier's writes at once: the namespace; then the quota (bound as
+  // soon as it is applied, see quota-fence.ts), limits, policies and identity; then, once quota
+  // admission enforces the quota, the Services, the Ingress and the Deployments, so no pod or
+  // port exists outside the walls.
+  const order = applyOrder(desired);
+  const applied = await applyStale(
+    context,
+    order.filter((o) => o.kind === 'Namespace'),
+  );
   outcome.namespace = 'active';
+  outcome.reached.set('namespace_applied', now().getTime());
+  const [quota, walls] = await Promise.all([
+    applyAndEnforceQuota(context, fence, name, desired.resourceQuota),
+    applyStale(
+      context,
+      order.filter((o) => wallKinds.has(o.kind ?? '')),
+    ),
+  ]);
+  applied.push(...quota.applied, ...walls);
+  outcome.reached.set('walls_applied', now().getTime());
+  const quotaEnforced = quota.enforced;
+  if (quotaEnforced) {
+    outcome.reached.set('quota_enforced', now().getTime());
+    const workloads = await applyStale(
+      context,
+      order.filter(
+        (o) =>
+          o.kind !== 'Namespace' &&
+          o.kind !== 'ResourceQuota' &&
+          !wallKinds.has(o.kind ?? '') &&
+          !(o.kind === 'Deployment' && withheld.has(o.metadata?.name ?? '')),
+      ),
+    );
+    applied.push(...workloads);
+    if (awaiting.length === 0) outcome.reached.set('deployments_applied', now().getTime());
+  }
   const pruned = await prune(context, lease, namespace, desired);
-  if (applied + pruned > 0) {
-    context.log.debug('applied the lease objects', { applied, pruned, quotaEnforced });
+  if (applied.length + pruned > 0) {
+    context.log.debug('applied the lease objects', {
+      applied: applied.length,
+      pruned,
+      quotaEnforced,
+    });
   }
 }
 
-/** True when the quota controller has taken up the quota as desired (status.hard = spec.hard). */
-function isQuotaEnforced(cache: InformerCache, desired: DesiredObjects): boolean {
-  const quota = cache.get(ResourceQuotaKind, objectKey(desired.resourceQuota));
-  return holdsDesired(desired.resourceQuota.spec?.hard, quota?.status?.hard, ['status', 'hard']);
+/** What must hold in a lease namespace, with its quota, before anything there runs or listens. */
+const wallKinds: ReadonlySet<string> = new Set(['LimitRange', 'NetworkPolicy', 'ServiceAccount']);
+
+/** Applies, all at once, the objects whose cached copy differs; returns them as the API server answered. */
+async function applyStale(
+  { cache, client }: ReconcileContext,
+  objects: readonly KubeObject[],
+): Promise<KubeObject[]> {
+  const stale = objects.filter(
+    (object) => !holdsDesired(object, cache.get(childKind(object), objectKey(object))),
+  );
+  return Promise.all(
+    stale.map((object) => apply(client, childKind(object), object, { force: true })),
+  );
+}
+
+/**
+ * Applies the lease quota if it differs, and tells whether quota admission enforces it: the
+ * quota controller has computed its status, or the operator wrote its first status itself where
+ * it may (quota-fence.ts).
+ */
+async function applyAndEnforceQuota(
+  context: ReconcileContext,
+  fence: QuotaFence,
+  lease: string,
+  desired: ResourceQuota,
+): Promise<{ applied: KubeObject[]; enforced: boolean }> {
+  const applied = await applyStale(context, [desired as KubeObject]);
+  const [written] = applied as ResourceQuota[];
+  const quota = written ?? context.cache.get(ResourceQuotaKind, objectKey(desired as KubeObject));
+  return { applied, enforced: await fence.enforce(context, lease, desired, quota) };
 }
 
 /** Deletes the lease's objects in its namespace that it no longer declares (a removed service). */
@@ -394,7 +444,7 @@ function otherAdmittedLeases(
 
 /**
  * Computes the status, writes it if it changed (one write), and records the transition; returns
- * the phase written, if it wrote.
+ * the status written, if it wrote.
  */
 async function writeStatus(
   scope: Scope,
@@ -402,7 +452,7 @@ async function writeStatus(
   { cache, client, events }: ReconcileContext,
   log: ReconcileContext['log'],
   now: Date,
-): Promise<ControllerLeaseStatus['phase'] | undefined> {
+): Promise<ControllerLeaseStatus | undefined> {
   const { lease, namespace } = scope;
   const observed: ObservedLease = {
     verification: scope.verification,
@@ -425,26 +475,13 @@ async function writeStatus(
     throw error;
   }
   const event = leaseTransitionEvent(lease.status?.phase, status);
-  if (!event) return status.phase;
+  if (!event) return status;
   events.record(ComputeLeaseKind, lease, { ...event, action: actionOf(status.phase) });
   const fields = { phase: status.phase, from: lease.status?.phase, detail: status.message };
   if (event.type === 'Warning') log.warn(`lease ${status.phase}`, fields);
   else log.info(`lease ${status.phase}`, fields);
-  return status.phase;
+  return status;
 }
-
-/** Status fields this controller writes (the chain side writes the others). */
-const controllerStatusKeys = [
-  'phase',
-  'observedGeneration',
-  'namespace',
-  'replicas',
-  'readyReplicas',
-  'endpoints',
-  'closeReason',
-  'message',
-  'conditions',
-] as const satisfies readonly (keyof ControllerLeaseStatus)[];
 
 /** True when a field the controller writes differs, or was written before and is now left out. */
 function statusChanged(lease: ComputeLease, status: ControllerLeaseStatus): boolean {

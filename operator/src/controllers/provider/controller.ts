@@ -1,5 +1,6 @@
 // The Provider controller, declared: a Provider wakes itself; a GpuNodePool change wakes every
-// Provider (the pools' GPU models are published in the registry).
+// Provider (the pools' GPU models are published in the registry); the chain side wakes a Provider
+// whose signer starts or stops failing.
 import type { Provider } from '../../api/provider.js';
 import type { LabelSelector } from '../../config/label-selector.js';
 import { controller, type ControllerSpec } from '../../kube/controller.js';
@@ -36,6 +37,8 @@ export function providerController(options: ProviderControllerOptions): Controll
         ),
       },
     ],
+    // A signer that starts or stops failing wakes its Provider (WalletReady says so at once).
+    sources: [options.chainSide.providerKeys],
     reconcile: providerReconciler(options),
   });
 }

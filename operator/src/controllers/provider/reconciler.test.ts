@@ -162,6 +162,84 @@ describe('providerReconciler', () => {
     });
   });
 
+  describe('a signer configuration that gives no signer', () => {
+    const signerAddress = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+    /** The Provider with a remote signer in place of (or, with `both`, beside) the wallet Secret. */
+    const remote = (credentials: boolean, both = false): Provider => {
+      const base = provider();
+      const { walletSecretRef, ...spec } = base.spec;
+      return {
+        ...base,
+        spec: {
+          ...spec,
+          ...(both ? { walletSecretRef } : {}),
+          remoteSigner: {
+            url: 'http://127.0.0.1:1',
+            address: signerAddress,
+            timeoutSeconds: 10,
+            ...(credentials
+              ? {
+                  credentialsSecretRef: {
+                    name: 'signer',
+                    namespace: secretNamespace,
+                    tokenKey: 'token',
+                    caKey: 'ca.crt',
+                  },
+                }
+              : {}),
+          },
+        },
+      };
+    };
+
+    it('reports SignerConfigInvalid when both the wallet Secret and a remote signer are set, reading nothing', async () => {
+      h = await harness();
+      h.api.seed(ProviderKind, remote(false, true));
+      expect(await h.reconcile()).toEqual({ requeueAfterMs: resyncMs });
+      expect(h.api.requests.map((r) => `${r.method} ${r.kind}`)).toEqual(['PATCH Provider']);
+      expect(h.condition('WalletReady')).toMatchObject({
+        status: 'False',
+        reason: 'SignerConfigInvalid',
+        message:
+          'set exactly one of spec.walletSecretRef (the key in a Secret) and spec.remoteSigner (the key in a remote signer)',
+      });
+    });
+
+    it("reports SecretNotFound when the remote signer's credentials Secret does not exist", async () => {
+      h = await harness();
+      h.api.seed(ProviderKind, remote(true));
+      expect(await h.reconcile()).toEqual({ requeueAfterMs: resyncMs });
+      expect(h.api.requests[0]).toMatchObject({
+        method: 'GET',
+        kind: 'Secret',
+        namespace: secretNamespace,
+        name: 'signer',
+      });
+      expect(h.condition('WalletReady')).toMatchObject({
+        status: 'False',
+        reason: 'SecretNotFound',
+        message: `Secret ${secretNamespace}/signer (the remote signer's credentials) not found (or not readable)`,
+      });
+    });
+
+    it('reports KeyMissing when the credentials Secret has neither a token nor a CA, and writes no value anywhere', async () => {
+      h = await harness();
+      h.api.seed(ProviderKind, remote(true));
+      const unrelated = 'an-unrelated-secret-value';
+      h.api.seed(SecretKind, {
+        metadata: { namespace: secretNamespace, name: 'signer' },
+        data: { other: base64(unrelated) },
+      });
+      await h.reconcile();
+      expect(h.condition('WalletReady')).toMatchObject({
+        status: 'False',
+        reason: 'KeyMissing',
+        message: `Secret ${secretNamespace}/signer has neither key token (a bearer token) nor ca.crt (a CA bundle)`,
+      });
+      expect(JSON.stringify(h.api.writes())).not.toContain(unrelated);
+    });
+  });
+
   describe('status writes', () => {
     it('writes the status once, and not again while nothing in it changed', async () => {
       h = await harness();

@@ -1,23 +1,32 @@
-// The Provider reconcile: load the wallet key from the referenced Secret (never logged), reach
-// the chain, register or update the provider in the ProviderRegistry when the chain differs from
-// the spec and the pools, start following the chain and bidding once registered, and report it
-// all in the status (one write per reconcile).
-import { Wallet } from 'ethers';
+// The Provider reconcile: load the signer (the wallet key from the referenced Secret, or a remote
+// signer; never logged) and check it can sign, reach the chain, register or update the provider in
+// the ProviderRegistry when the chain differs from the spec and the pools, start following the
+// chain and bidding once registered, and report it all in the status (one write per reconcile).
 import type { Registry } from 'prom-client';
-import { providerReasons as reasons, type Provider } from '../../api/provider.js';
+import {
+  providerConditionTypes,
+  providerReasons as reasons,
+  type Provider,
+} from '../../api/provider.js';
 import {
   connectContract,
   ierc20Abi,
   marketplaceAbi,
   providerRegistryAbi,
 } from '../../chain/abi/index.js';
-import { InsufficientFundsError } from '../../chain/errors.js';
+import {
+  InsufficientFundsError,
+  SignedTransactionMismatchError,
+  SignerAccountMissingError,
+  SignerRefusedError,
+  type SignerError,
+} from '../../chain/errors.js';
+import { RemoteSigner } from '../../chain/remote-signer.js';
 import { contractCall } from '../../chain/intent.js';
 import { describeError } from '../../chain/rpc.js';
 import { applyStatus } from '../../kube/apply.js';
 import type { ReconcileContext, ReconcileRequest, Reconciler } from '../../kube/controller.js';
 import { isNotFound } from '../../kube/errors.js';
-import { SecretKind } from '../../kube/objects.js';
 import { marketMetrics } from '../../market/metrics.js';
 import { GpuNodePoolKind, ProviderKind } from '../../api/kinds.js';
 import { jsonEqual } from '../semantic.js';
@@ -29,46 +38,25 @@ import {
 } from './registration.js';
 import type { ChainSide } from '../../chain-side/chain-side.js';
 import type { ChainSession } from '../../chain-side/session.js';
+import { loadProviderSigner } from './signer.js';
 import { providerStatus, reconcilerFields, type ProviderObservation } from './status.js';
 
 export interface ProviderReconcilerOptions {
   readonly registry: Registry;
-  /** Where the Providers' chain sessions run. */
-  readonly chainSide: Pick<ChainSide, 'session' | 'end'>;
+  /** Where the Providers' chain sessions run (and wake their Provider when signing fails). */
+  readonly chainSide: Pick<ChainSide, 'session' | 'end' | 'providerKeys'>;
   /** How often balances and the chain head are refreshed. Default 30 s. */
   readonly resyncMs?: number;
 }
 
-type WalletResult = ProviderObservation['wallet'] & { readonly wallet?: Wallet };
 type Observed = { -readonly [K in keyof ProviderObservation]: ProviderObservation[K] };
 
-/** Reads the private key from the Secret; the key never reaches a log or an error message. */
-async function loadWallet(provider: Provider, context: ReconcileContext): Promise<WalletResult> {
-  const ref = provider.spec.walletSecretRef;
-  const secret = await context.client.get(SecretKind, ref.name, ref.namespace);
-  if (!secret) {
-    return {
-      reason: reasons.SecretNotFound,
-      problem: `Secret ${ref.namespace}/${ref.name} not found (or not readable): create it with the key ${ref.key}`,
-    };
-  }
-  const encoded = secret.data?.[ref.key];
-  if (!encoded) {
-    return {
-      reason: reasons.KeyMissing,
-      problem: `Secret ${ref.namespace}/${ref.name} has no key ${ref.key}`,
-    };
-  }
-  const hex = Buffer.from(encoded, 'base64').toString('utf8').trim();
-  try {
-    const wallet = new Wallet(hex.startsWith('0x') ? hex : `0x${hex}`);
-    return { address: wallet.address, wallet };
-  } catch {
-    return {
-      reason: reasons.KeyInvalid,
-      problem: `Secret ${ref.namespace}/${ref.name} key ${ref.key} is not a hex private key (32 bytes)`,
-    };
-  }
+/** The WalletReady reason of a signer that cannot sign now. */
+function signerReason(problem: SignerError): string {
+  if (problem instanceof SignerAccountMissingError) return reasons.SignerAccountMissing;
+  if (problem instanceof SignedTransactionMismatchError) return reasons.SignatureMismatch;
+  if (problem instanceof SignerRefusedError) return reasons.SignerRefused;
+  return reasons.SignerUnreachable;
 }
 
 async function readRegistration(
@@ -83,6 +71,31 @@ async function readRegistration(
       gatewayUrl: info.gatewayUrl,
       attributes: info.attributes.map(({ key, value }) => ({ key, value })),
     };
+  });
+}
+
+/**
+ * A signer that cannot sign: a Warning Event when the problem is new (the WalletReady condition
+ * had another reason), and a log line. Its message names the signer's URL, never a credential.
+ */
+function reportSignerProblem(
+  provider: Provider,
+  wallet: ProviderObservation['wallet'],
+  context: ReconcileContext,
+): void {
+  const previous = provider.status?.conditions?.find(
+    (condition) => condition.type === providerConditionTypes.WalletReady,
+  );
+  if (previous?.status === 'False' && previous.reason === wallet.reason) return;
+  context.events.record(ProviderKind, provider, {
+    type: 'Warning',
+    reason: wallet.reason,
+    action: 'Sign',
+    note: wallet.message,
+  });
+  context.log.warn('the provider signer cannot sign; transactions wait for it', {
+    reason: wallet.reason,
+    error: wallet.message,
   });
 }
 
@@ -185,13 +198,32 @@ export function providerReconciler(options: ProviderReconcilerOptions): Reconcil
     observed: Observed,
   ): Promise<{ requeueAfterMs: number }> {
     const name = provider.metadata.name ?? '';
-    const loaded = await loadWallet(provider, context);
-    observed.wallet = 'address' in loaded ? { address: loaded.address } : loaded;
-    if (!loaded.wallet) {
+    const loaded = await loadProviderSigner(provider, context);
+    if (!('signer' in loaded)) {
+      observed.wallet = { ready: false, reason: loaded.reason, message: loaded.problem };
       await chainSide.end(name);
       return { requeueAfterMs: resyncMs };
     }
-    const session = await chainSide.session(provider, loaded.wallet);
+    // A remote signer's address is known without it: the session reads the chain (leases keep
+    // being verified and synced) while the signer cannot sign, and its transactions fail and are
+    // retried until it can.
+    const session = await chainSide.session(provider, loaded.signer);
+    const signerProblem = await session.signer.check();
+    observed.wallet = signerProblem
+      ? {
+          ready: false,
+          address: session.address,
+          reason: signerReason(signerProblem),
+          message: signerProblem.message,
+        }
+      : {
+          ready: true,
+          address: session.address,
+          reason: session.signer instanceof RemoteSigner ? reasons.SignerReady : reasons.KeyLoaded,
+          message: session.signer.description,
+        };
+    if (signerProblem) reportSignerProblem(provider, observed.wallet, context);
+    const signerRetryMs = signerProblem ? Math.min(resyncMs, 5_000) : resyncMs;
     let chain;
     try {
       chain = await observeChain(provider, session);
@@ -213,7 +245,10 @@ export function providerReconciler(options: ProviderReconcilerOptions): Reconcil
     if (observed.registration.registered) await session.startMarket();
     observed.follower = session.followerStatus();
     return {
-      requeueAfterMs: observed.registration.registered ? resyncMs : Math.min(resyncMs, 15_000),
+      requeueAfterMs: Math.min(
+        signerRetryMs,
+        observed.registration.registered ? resyncMs : Math.min(resyncMs, 15_000),
+      ),
     };
   }
 
@@ -224,7 +259,11 @@ export function providerReconciler(options: ProviderReconcilerOptions): Reconcil
       return;
     }
     const observed: Observed = {
-      wallet: { reason: reasons.KeyMissing, problem: 'the wallet Secret was not read yet' },
+      wallet: {
+        ready: false,
+        reason: reasons.KeyMissing,
+        message: 'the signer was not loaded yet',
+      },
     };
     let result: { requeueAfterMs: number } | undefined;
     let failure: unknown;

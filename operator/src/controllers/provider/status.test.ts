@@ -7,6 +7,7 @@ const provider = {
 } as unknown as Provider;
 const now = new Date('2026-01-01T00:00:00Z');
 const address = '0x2222222222222222222222222222222222222222';
+const loaded = { ready: true, address, reason: 'KeyLoaded', message: 'the wallet key is loaded' };
 const condition = (status: ReturnType<typeof providerStatus>, type: string) =>
   status.conditions?.find((c) => c.type === type);
 
@@ -15,7 +16,7 @@ describe('providerStatus', () => {
     const status = providerStatus(
       provider,
       {
-        wallet: { address },
+        wallet: loaded,
         chain: { connected: true, head: 100, balances: { native: 5n, token: 7n } },
         registration: { registered: true, reason: 'RegisteredOnChain', message: 'ok' },
         follower: {
@@ -48,7 +49,7 @@ describe('providerStatus', () => {
     };
     const status = providerStatus(
       before,
-      { wallet: { address }, chain: { connected: false, error: 'connection refused' } },
+      { wallet: loaded, chain: { connected: false, error: 'connection refused' } },
       now,
     );
     expect(condition(status, 'ChainConnected')).toMatchObject({
@@ -66,7 +67,9 @@ describe('providerStatus', () => {
   it('says why the wallet is not ready', () => {
     const status = providerStatus(
       provider,
-      { wallet: { reason: 'SecretNotFound', problem: 'Secret x/y not found' } },
+      {
+        wallet: { ready: false, reason: 'SecretNotFound', message: 'Secret x/y not found' },
+      },
       now,
     );
     expect(condition(status, 'WalletReady')).toMatchObject({
@@ -74,5 +77,32 @@ describe('providerStatus', () => {
       reason: 'SecretNotFound',
     });
     expect(status.providerAddress).toBeUndefined();
+  });
+
+  it('reports the address of a remote signer that cannot sign, and is not Ready', () => {
+    const status = providerStatus(
+      provider,
+      {
+        wallet: {
+          ready: false,
+          address,
+          reason: 'SignerUnreachable',
+          message: 'the remote signer at http://127.0.0.1:9 did not answer eth_accounts',
+        },
+        chain: { connected: true, head: 100, balances: { native: 5n, token: 7n } },
+        registration: { registered: true, reason: 'RegisteredOnChain', message: 'ok' },
+      },
+      now,
+    );
+    expect(status.providerAddress).toBe(address);
+    expect(condition(status, 'WalletReady')).toMatchObject({
+      status: 'False',
+      reason: 'SignerUnreachable',
+      message: 'the remote signer at http://127.0.0.1:9 did not answer eth_accounts',
+    });
+    expect(condition(status, 'Ready')).toMatchObject({
+      status: 'False',
+      message: 'not true: WalletReady',
+    });
   });
 });

@@ -10,8 +10,16 @@ import { isConditionTrue, setCondition, type Condition } from '../../kube/condit
 
 /** What a reconcile found out; a part left undefined was not reached. */
 export interface ProviderObservation {
-  readonly wallet:
-    { readonly address: string } | { readonly problem: string; readonly reason: string };
+  /**
+   * Whether the signer can sign (WalletReady's reason and message), and the provider address when
+   * known: a remote signer's is, even while the signer is down.
+   */
+  readonly wallet: {
+    readonly ready: boolean;
+    readonly address?: string;
+    readonly reason: string;
+    readonly message: string;
+  };
   readonly chain?:
     | {
         readonly connected: true;
@@ -44,9 +52,7 @@ export function providerStatus(
     );
   };
   const { wallet, chain, registration, follower } = observed;
-  if ('address' in wallet)
-    set(types.WalletReady, true, reasons.KeyLoaded, 'the wallet key is loaded');
-  else set(types.WalletReady, false, wallet.reason, wallet.problem);
+  set(types.WalletReady, wallet.ready, wallet.reason, wallet.message);
   if (chain?.connected) {
     set(types.ChainConnected, true, reasons.RpcReachable, `head at block ${chain.head}`);
   } else if (chain) {
@@ -66,8 +72,7 @@ export function providerStatus(
       `${lag} blocks behind the head (confirmations ${provider.spec.chain.confirmations})`,
     );
   }
-  const ready =
-    'address' in wallet && chain?.connected === true && registration?.registered === true;
+  const ready = wallet.ready && chain?.connected === true && registration?.registered === true;
   const notReady = [types.WalletReady, types.ChainConnected, types.Registered].filter(
     (type) => !isConditionTrue(conditions, type),
   );
@@ -90,7 +95,7 @@ export function providerStatus(
         : {};
   return {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
-    ...('address' in wallet ? { providerAddress: wallet.address } : {}),
+    ...(wallet.address ? { providerAddress: wallet.address } : {}),
     ...(registration
       ? { registered: registration.registered }
       : previous.registered !== undefined
