@@ -16,6 +16,7 @@ import {
   DeploymentKind,
   InformerCache,
   NamespaceKind,
+  NodeKind,
   PodKind,
   type KubeClient,
   type KubeObject,
@@ -23,6 +24,7 @@ import {
 import { mapWithConcurrency } from '../../operator/src/market/concurrency.js';
 import { applyOrder, desiredObjects } from '../../operator/src/workloads/desired-objects.js';
 import { leaseNamespaceName } from '../../operator/src/workloads/names.js';
+import { poolLabel } from '../stack/nodes.js';
 import { sleep, waitFor } from '../stack/process.js';
 import {
   adminClient,
@@ -206,6 +208,19 @@ export async function measureLeaseLatency(
   // GPUs for both runs: the operator's leases keep theirs while the raw client's run.
   const nodes = await createPoolNodes(poolName, Math.ceil((2 * count) / 8));
   const pool = await client.create(GpuNodePoolKind, testPool(poolName));
+  // KWOK makes new nodes Ready with their GPUs over a while: whichever run came first would
+  // otherwise wait for that too.
+  await waitFor(
+    `${nodes.length} nodes of the pool Ready with their GPUs`,
+    async () =>
+      (await client.list(NodeKind, { labelSelector: `${poolLabel}=${poolName}` })).items.filter(
+        (node) =>
+          node.status?.allocatable?.['nvidia.com/gpu'] !== undefined &&
+          node.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      ).length === nodes.length,
+    runningTimeoutMs(count),
+    500,
+  );
   const operator = startOperator({
     run,
     ...(options.leaseWorkers ? { leaseWorkers: options.leaseWorkers } : {}),
@@ -268,6 +283,8 @@ export async function measureLeaseLatency(
     const podsRunningMs = since(timeline, timeline.runningAt, namespaces);
     const requestsPerLease = requests / count;
     const reconcilesPerLease = (reconciles(metrics) - reconciles(beforeText)) / count;
+    const cpu = (text: string) => counterTotal(text, 'process_cpu_seconds_total');
+    const cpuMsPerLease = ((cpu(metrics) - cpu(beforeText)) * 1000) / count;
     const queue = queueFigures(metrics);
 
     // The raw client's leases, on the other half of the pool's GPUs, arriving the same way.
@@ -344,6 +361,11 @@ export async function measureLeaseLatency(
           reference: '≥ 0.8× for a burst of 1,000',
         },
         { name: 'reconciles per lease (operator)', value: reconcilesPerLease.toFixed(1) },
+        {
+          name: 'CPU per lease (operator process)',
+          value: `${cpuMsPerLease.toFixed(1)} ms`,
+          reference: 'process_cpu_seconds_total',
+        },
         {
           name: 'API requests per lease (operator)',
           value: `${requestsPerLease.toFixed(1)} (${byMethod.map(([m, n]) => `${m} ${(n / count).toFixed(1)}`).join(', ')})`,

@@ -17,7 +17,15 @@
 //   operator's --lease-workers; default: its own).
 // e.g. SUPERCLOUD_SCALE_NODES=300 SUPERCLOUD_SCALE_LEASES=3000 SUPERCLOUD_SCALE_WAVE=1000 make bench BENCH=scale
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ComputeLease } from '../../operator/src/api/computelease.js';
@@ -25,7 +33,14 @@ import type { GpuNodePool } from '../../operator/src/api/gpunodepool.js';
 import { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../../operator/src/api/kinds.js';
 import type { TenantIsolation } from '../../operator/src/api/provider.js';
 import { childKind } from '../../operator/src/controllers/computelease/children.js';
-import { KubeClient, NodeKind, type KubeObject } from '../../operator/src/kube/index.js';
+import {
+  KubeApiError,
+  KubeClient,
+  KubeConnectionError,
+  NodeKind,
+  type KubeObject,
+  type ResourceKind,
+} from '../../operator/src/kube/index.js';
 import { mapWithConcurrency } from '../../operator/src/market/concurrency.js';
 import { applyOrder, desiredObjects } from '../../operator/src/workloads/desired-objects.js';
 import { leaseNamespaceName } from '../../operator/src/workloads/names.js';
@@ -56,7 +71,7 @@ import {
 } from '../harness/test-run-operator.js';
 import { componentPid, type ControlPlaneComponent } from '../stack/kwok.js';
 import { poolLabel } from '../stack/nodes.js';
-import { repoRoot } from '../stack/paths.js';
+import { repoRoot, stackDir } from '../stack/paths.js';
 import { sleep, waitFor } from '../stack/process.js';
 import { collectGarbage, inspectorNodeArgs } from './inspector-gc.js';
 import { poolAccuracy, type PoolAccuracy } from './pool-accuracy.js';
@@ -82,6 +97,8 @@ export interface ScaleOptions {
   readonly leaseWorkers?: number;
   /** Delete what the run made at the end (not needed on a stack of its own). */
   readonly cleanUp: boolean;
+  /** Where each operator process's log lines go at the end (operator-1.log, …), if anywhere. */
+  readonly logDir?: string;
 }
 
 export const scaleDefaults: ScaleOptions = {
@@ -304,6 +321,7 @@ export async function measureScale(options: ScaleOptions): Promise<ScaleResult> 
     ...(options.leaseWorkers ? { leaseWorkers: options.leaseWorkers } : {}),
   };
   let operator: OperatorProcess = startOperator(operatorOptions);
+  const operators = [operator];
   const pids = (): Record<string, number | undefined> => ({
     operator: operator.child.pid,
     bench: process.pid,
@@ -382,7 +400,7 @@ export async function measureScale(options: ScaleOptions): Promise<ScaleResult> 
     // kill -9 and restart.
     const restart = await killAndRestart(
       () => operator,
-      (next) => (operator = next),
+      (next) => operators.push((operator = next)),
       operatorOptions,
       watch,
       operatorLeases.map((l) => l.metadata.name!),
@@ -404,6 +422,7 @@ export async function measureScale(options: ScaleOptions): Promise<ScaleResult> 
   } finally {
     await watch.stop();
     await operator.stop();
+    if (options.logDir) writeOperatorLogs(options.logDir, operators);
     if (options.cleanUp) {
       await deleteLeases(
         admin,
@@ -457,7 +476,7 @@ async function operatorWave(
   const started = Date.now();
   await mapWithConcurrency(batch, options.concurrency, async (lease) => {
     watch.applied(namespaceOf(lease));
-    await admin.create(ComputeLeaseKind, lease);
+    await createSurely(admin, ComputeLeaseKind, lease);
   });
   await waitForPods(watch, `pods of wave ${wave}'s ${batch.length} leases Running`, namespaces);
   const wallMs = Date.now() - started;
@@ -507,7 +526,11 @@ async function rawWave(
   const adopting = Date.now();
   const names = batch.map((lease) => lease.metadata.name!);
   await mapWithConcurrency(names, options.concurrency, (name) =>
-    admin.patch(ComputeLeaseKind, name, 'merge', { metadata: { labels: { [testRunLabel]: run } } }),
+    retryTransient(() =>
+      admin.patch(ComputeLeaseKind, name, 'merge', {
+        metadata: { labels: { [testRunLabel]: run } },
+      }),
+    ),
   );
   await waitFor(
     `the operator to adopt wave ${wave}'s ${batch.length} raw leases`,
@@ -527,6 +550,17 @@ async function rawWave(
   return figures;
 }
 
+/** Each operator process's log lines, as JSON lines, to `<dir>/operator-<n>.log`. */
+function writeOperatorLogs(dir: string, operators: readonly OperatorProcess[]): void {
+  mkdirSync(dir, { recursive: true });
+  operators.forEach((process, index) =>
+    writeFileSync(
+      join(dir, `operator-${index + 1}.log`),
+      process.lines.map((line) => JSON.stringify(line)).join('\n') + '\n',
+    ),
+  );
+}
+
 /**
  * What the operator would do for a lease, done by a plain client: the lease (by the admin, as a
  * tenant's lease is made), then as the operator's ServiceAccount the namespace, the walls and
@@ -539,7 +573,7 @@ async function createRaw(
   pool: GpuNodePool,
   isolation: Partial<TenantIsolation>,
 ): Promise<void> {
-  const created = await admin.create(ComputeLeaseKind, lease);
+  const created = await createSurely(admin, ComputeLeaseKind, lease);
   const desired = desiredObjects(created, pool, { isolation });
   const tiers: KubeObject[][] = [
     [desired.namespace],
@@ -547,8 +581,56 @@ async function createRaw(
     [...desired.deployments],
   ];
   for (const tier of tiers) {
-    await Promise.all(tier.map((object) => client.create(childKind(object), object)));
+    await Promise.all(tier.map((object) => createSurely(client, childKind(object), object)));
   }
+}
+
+/** A dropped connection or an overloaded API server (5xx, 429): worth another try. */
+function isTransient(error: unknown): boolean {
+  return (
+    error instanceof KubeConnectionError ||
+    (error instanceof KubeApiError && (error.code >= 500 || error.code === 429))
+  );
+}
+
+/** Runs `request` again (up to 5 times, backing off) while it fails transiently. */
+async function retryTransient<R>(request: () => Promise<R>): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (error) {
+      if (attempt >= 5 || !isTransient(error)) throw error;
+      await sleep(250 * 2 ** attempt);
+    }
+  }
+}
+
+/**
+ * A create that survives what the operator's work queue survives (a connection the API server
+ * dropped, a 5xx): retried; an AlreadyExists after a retry means the dropped attempt went through.
+ */
+async function createSurely<T extends KubeObject>(
+  client: KubeClient,
+  kind: ResourceKind<T>,
+  object: T,
+): Promise<T> {
+  let retried = false;
+  return retryTransient(async () => {
+    try {
+      return await client.create(kind, object);
+    } catch (error) {
+      if (retried && error instanceof KubeApiError && error.code === 409) {
+        const existing = await client.get(
+          kind,
+          object.metadata?.name ?? '',
+          object.metadata?.namespace,
+        );
+        if (existing) return existing;
+      }
+      retried = true;
+      throw error;
+    }
+  });
 }
 
 /**
@@ -791,6 +873,15 @@ async function ownStackPorts(): Promise<Record<string, string>> {
   return ports;
 }
 
+/** The run's logs (the operators', the control plane's) where the report goes, for a run to be explained. */
+function keepLogs(from: string): void {
+  if (!existsSync(from)) return;
+  const to = join(stackDir, 'bench', 'scale-logs');
+  rmSync(to, { recursive: true, force: true });
+  cpSync(from, to, { recursive: true });
+  console.error(`[scale] logs of the run in ${to}`);
+}
+
 /** Where scale-stack.ts writes the section for this process. */
 export const scaleResultVariable = 'SUPERCLOUD_SCALE_RESULT';
 
@@ -815,6 +906,7 @@ export async function scaleFigures(): Promise<Section> {
       env,
       stdio: 'inherit',
     });
+    keepLogs(join(dir, 'logs'));
     if (child.status !== 0) throw new Error(`the scale run failed (exit ${child.status})`);
     return JSON.parse(readFileSync(resultFile, 'utf8')) as Section;
   } finally {

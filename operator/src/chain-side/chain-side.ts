@@ -2,10 +2,13 @@
 // RPC pool, wallet sender, follower, bid engine, lease sync and settlement). The Provider
 // reconciler opens and ends sessions; the sessions emit the keys of leases whose facts on chain
 // changed into `leaseKeys`, which the ComputeLease controller watches; the chain verifier reads
-// leases through `sourceOf`. Losing leadership or SIGTERM ends every session (checkpoints saved).
+// leases through `sourceOf`, and a new session wakes the leases it answered "no Provider connected
+// yet" (nothing on chain changed for them, so no fact would). Losing leadership or SIGTERM ends
+// every session (checkpoints saved).
 import type { Registry } from 'prom-client';
 import type { Provider } from '../api/provider.js';
-import { ProviderKind } from '../api/kinds.js';
+import { ComputeLeaseKind, ProviderKind } from '../api/kinds.js';
+import { verifiedBefore } from '../controllers/computelease/chain-verifier.js';
 import { sameAddress } from '../chain/identifiers.js';
 import type { ProviderSigner } from '../chain/provider-signer.js';
 import type { LabelSelector } from '../config/label-selector.js';
@@ -96,7 +99,15 @@ export class ChainSide implements Runnable {
       logger: logger.child({ provider: name, wallet: signer.address }),
     });
     this.sessions.set(name, session);
+    this.wakeUnverifiedLeases();
     return session;
+  }
+
+  /** Wakes the leases not verified at their generation: a new session may now answer them. */
+  private wakeUnverifiedLeases(): void {
+    for (const lease of this.options.cache.list(ComputeLeaseKind)) {
+      if (!verifiedBefore(lease)) this.leaseKeys.emit({ name: lease.metadata.name ?? '' });
+    }
   }
 
   /** Ends the session of the Provider `name` (its key is gone, or the Provider deleted). */

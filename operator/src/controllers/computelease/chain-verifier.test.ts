@@ -214,6 +214,57 @@ describe('chainVerifier', () => {
     expect(reasonOf(result)).toContain('ECONNREFUSED');
   });
 
+  describe('with no read of its own yet (a replica that just took over)', () => {
+    /** The lease as a previous leader left it: Verified at `generation`. */
+    function verifiedAt(generation: number): ComputeLease {
+      return {
+        ...handApplied,
+        metadata: { ...handApplied.metadata, generation: 2 },
+        status: {
+          conditions: [
+            {
+              type: 'Verified',
+              status: 'True',
+              reason: 'Verified',
+              message: 'the lease checks out',
+              lastTransitionTime: '2026-12-02T00:00:00Z',
+              observedGeneration: generation,
+            },
+          ],
+        },
+      } as ComputeLease;
+    }
+
+    it('keeps a lease verified at its generation while no Provider is connected', async () => {
+      const { verifier } = verifierWith(undefined, { addresses: [], allLoaded: true });
+      expect(await verifier.verify(verifiedAt(2), corpusPool, defaultWorkloadPolicy)).toMatchObject(
+        { verified: true },
+      );
+    });
+
+    it('keeps a lease verified at its generation while the chain cannot be read', async () => {
+      const down = new FakeSource(undefined, new Error('connect ECONNREFUSED 127.0.0.1:8545'));
+      const { verifier } = verifierWith(down);
+      expect(await verifier.verify(verifiedAt(2), corpusPool, defaultWorkloadPolicy)).toMatchObject(
+        { verified: true },
+      );
+    });
+
+    it('does not keep a verification of an earlier generation (the spec changed since)', async () => {
+      const { verifier } = verifierWith(undefined, { addresses: [], allLoaded: true });
+      expect(
+        reasonOf(await verifier.verify(verifiedAt(1), corpusPool, defaultWorkloadPolicy)),
+      ).toMatch(/^undecided: no Provider of this cluster is connected/);
+    });
+
+    it('still asks the chain when it can be read: the status is no answer then', async () => {
+      const { verifier } = verifierWith(new FakeSource(chainLease({ active: false })));
+      expect(await verifier.verify(verifiedAt(2), corpusPool, defaultWorkloadPolicy)).toMatchObject(
+        { verified: false },
+      );
+    });
+  });
+
   it("passes the cluster verifier's answer through without reading the chain", async () => {
     const source = new FakeSource();
     const rejecting: Verifier = {

@@ -2,8 +2,10 @@
 // active, was won by this cluster's provider, for this tenant, and the manifest hashes to the hash
 // on chain. Applies to every ComputeLease, made by the lease sync or applied by hand. When the
 // chain cannot be read, the last answer stands (a running lease is not torn down by an outage);
-// with none, the lease waits.
-import type { ComputeLease } from '../../api/computelease.js';
+// with none, the lease waits. The last answer is this process's last read, else the lease's own
+// Verified condition: a replica that just took over, with no session or read yet, keeps a
+// verified workload as it is instead of calling it Pending.
+import { leaseConditionTypes, type ComputeLease } from '../../api/computelease.js';
 import { sameAddress } from '../../chain/identifiers.js';
 import { describeError } from '../../chain/rpc.js';
 import type { ChainLease } from '../../market/lease-reader.js';
@@ -48,6 +50,7 @@ export function chainVerifier(options: ChainVerifierOptions): Verifier {
       if (!source) {
         const { addresses, allLoaded } = options.chain.providers();
         if (!allLoaded || addresses.length === 0) {
+          if (verifiedBefore(lease)) return local;
           return { undecided: 'no Provider of this cluster is connected to the chain yet' };
         }
         return rejected(
@@ -59,6 +62,7 @@ export function chainVerifier(options: ChainVerifierOptions): Verifier {
         chain = await source.chainLease(BigInt(leaseId), maxAgeMs);
       } catch (error) {
         const last = source.lastKnownLease(BigInt(leaseId));
+        if (!last && verifiedBefore(lease)) return local;
         if (!last) return { undecided: `the chain cannot be read now: ${describeError(error)}` };
         chain = last;
       }
@@ -110,6 +114,19 @@ function checkAgainstChain(
     return rejected(`spec.leaseId: lease ${spec.leaseId} is closed on chain`);
   }
   return verified;
+}
+
+/**
+ * True when the lease's status says it was verified at its current generation (a status only the
+ * operator writes: the status subresource is not the tenant's).
+ */
+export function verifiedBefore(lease: ComputeLease): boolean {
+  return (lease.status?.conditions ?? []).some(
+    (c) =>
+      c.type === leaseConditionTypes.Verified &&
+      c.status === 'True' &&
+      c.observedGeneration === lease.metadata.generation,
+  );
 }
 
 function rejected(reason: string): Verification {

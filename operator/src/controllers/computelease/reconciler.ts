@@ -175,8 +175,14 @@ export function computeLeaseReconciler(options: ComputeLeaseReconcilerOptions): 
         action: 'fix the operator or the manifest; the lease is retried when it changes',
       });
     }
+    // The chain side wakes a lease when what it waits for changes; looking again anyway means no
+    // lost wake-up can leave a lease waiting for good.
+    if (scope.undecided) return { requeueAfterMs: undecidedRetryMs };
   };
 }
+
+/** How soon a lease the chain could not decide yet is looked at again without a wake-up. */
+const undecidedRetryMs = 15_000;
 
 /** The phase tracker and the histogram it feeds. */
 function leasePhaseTimer(registry: Registry) {
