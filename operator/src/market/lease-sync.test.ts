@@ -361,6 +361,36 @@ describe('LeaseSync', () => {
     expect(sync.activeLeases()).toEqual([1n]);
   });
 
+  it('makes anew an object whose close a reorg took back before the cache showed the close', async () => {
+    const { chain, objects, sync } = setup({ recorded: [[1n, 'h100-b']] });
+    chain.win(1n);
+    await sync.resync();
+    const beforeClose = objects.get('lease-1')!;
+    const ancestor = chain.head;
+    await sync.handle([chain.close(1n, tenant, 500n)]);
+    expect(objects.get('lease-1')?.spec.closeRequested).toBeDefined();
+    // The cache still shows the object from before the close was written.
+    objects.objects.set('lease-1', beforeClose);
+    chain.onChain.set(1n, { ...chain.onChain.get(1n)!, active: true, remaining: 1_000_000n });
+    chain.closings.delete(1n);
+    await sync.afterReorg(ancestor - 1);
+    expect(objects.removed).toEqual(['lease-1']);
+    expect(objects.get('lease-1')?.spec.closeRequested).toBeUndefined();
+    expect(sync.activeLeases()).toEqual([1n]);
+  });
+
+  it('reads recent closes again at each resync: a reorg the follower did not report is found', async () => {
+    const { chain, objects, sync } = setup({ recorded: [[1n, 'h100-b']] });
+    chain.win(1n);
+    await sync.resync();
+    await sync.handle([chain.close(1n, tenant, 500n)]);
+    chain.onChain.set(1n, { ...chain.onChain.get(1n)!, active: true, remaining: 1_000_000n });
+    chain.closings.delete(1n);
+    await sync.resync();
+    expect(objects.removed).toEqual(['lease-1']);
+    expect(sync.activeLeases()).toEqual([1n]);
+  });
+
   it('leaves closed the objects whose close is at or below the reorg ancestor', async () => {
     const { chain, objects, sync } = setup();
     chain.win(1n);

@@ -73,9 +73,20 @@ export interface LeaseSyncOptions {
  * await sync.resync();                        // on start, and now and then
  * follower handlers: [(events) => sync.handle(events)]
  */
+/**
+ * How many blocks back a close is still read again at each resync: deeper than any reorg the
+ * follower is expected to meet (beyond it, only the follower's report of a reorg brings it back).
+ */
+const reorgWindowBlocks = 256;
+
 export class LeaseSync {
   /** Active leases this provider won, as the chain said at the last read (only the chain adds). */
   private readonly tracked = new Set<bigint>();
+  /**
+   * Closes this process set on objects, by lease, with their block: what a reorg may take back,
+   * known here before the cache shows the object's spec.closeRequested.
+   */
+  private readonly closedAt = new Map<bigint, number>();
   private scannedTo: number;
   private readonly logger: Logger;
 
@@ -135,7 +146,31 @@ export class LeaseSync {
         candidates.add(BigInt(lease.spec.leaseId));
       }
     }
+    // Closes a reorg could still take back are read again, whether or not the follower reported
+    // the reorg in time for afterReorg to see them.
+    for (const id of this.closesAbove(head - reorgWindowBlocks)) candidates.add(id);
+    for (const [id, block] of this.closedAt) {
+      if (block <= head - reorgWindowBlocks) this.closedAt.delete(id);
+    }
     await mapWithConcurrency([...candidates], syncConcurrency, (id) => this.sync(id));
+  }
+
+  /** Leases of chain-made objects closed by a block above `block` (the cache's and this process's). */
+  private closesAbove(block: number): bigint[] {
+    const { objects, provider } = this.options;
+    const ids = new Set(
+      objects
+        .list()
+        .filter(
+          (lease) =>
+            sameAddress(lease.spec.provider, provider) &&
+            isChainMade(lease) &&
+            (lease.spec.closeRequested?.block ?? -1) > block,
+        )
+        .map((lease) => BigInt(lease.spec.leaseId)),
+    );
+    for (const [id, closed] of this.closedAt) if (closed > block) ids.add(id);
+    return [...ids];
   }
 
   private isOurs(leaseId: bigint): boolean {
@@ -179,10 +214,12 @@ export class LeaseSync {
       });
       return;
     }
-    if (object && isChainMade(object) && object.spec.closeRequested?.block !== undefined) {
+    const closeBlock = object?.spec.closeRequested?.block ?? this.closedAt.get(leaseId);
+    if (object && isChainMade(object) && closeBlock !== undefined) {
       // The close this object records is no longer on chain: a reorg took it back. The object
       // is made anew (closeRequested cannot be unset), in the pool it had.
-      const why = `lease ${leaseId} is active again on chain: a reorg took back its close at block ${object.spec.closeRequested.block}`;
+      const why = `lease ${leaseId} is active again on chain: a reorg took back its close at block ${closeBlock}`;
+      this.closedAt.delete(leaseId);
       await objects.remove(object, why);
       log.warn(`${why}; making its ComputeLease anew`);
       await this.applyLease(chain, undefined, log, object.spec.pool);
@@ -211,6 +248,7 @@ export class LeaseSync {
       reason,
       ...(closing ? { block: closing.blockNumber } : {}),
     });
+    if (closing) this.closedAt.set(chain.leaseId, closing.blockNumber);
     log.info('lease closed on chain; closing its ComputeLease', { reason });
   }
 
@@ -219,18 +257,8 @@ export class LeaseSync {
    * leases whose close came from a block the reorg may have taken back.
    */
   async afterReorg(ancestor: number): Promise<void> {
-    const { objects, provider, facts } = this.options;
-    facts.forget();
-    const reopened = objects
-      .list()
-      .filter(
-        (lease) =>
-          sameAddress(lease.spec.provider, provider) &&
-          isChainMade(lease) &&
-          (lease.spec.closeRequested?.block ?? -1) > ancestor,
-      )
-      .map((lease) => BigInt(lease.spec.leaseId));
-    await mapWithConcurrency(reopened, syncConcurrency, (id) => this.sync(id));
+    this.options.facts.forget();
+    await mapWithConcurrency(this.closesAbove(ancestor), syncConcurrency, (id) => this.sync(id));
   }
 
   /**
