@@ -39,6 +39,13 @@ export const annotations = {
   tenantSecrets: `${apiGroup}/tenant-secrets`,
   /** On the lease namespace, set by the gateway: "true" once registry credentials are delivered. */
   tenantRegistry: `${apiGroup}/tenant-registry`,
+  /**
+   * On the lease namespace, set by the gateway: the nonces of the signed requests with effects
+   * (secret deliveries, shells) used on any replica, as `<digest>:<expiry unix s>` entries
+   * (comma-separated) kept until the signature expires, so no replica accepts a replay
+   * (gateway/lease-nonces.ts).
+   */
+  gatewayNonces: `${apiGroup}/gateway-nonces`,
 } as const;
 
 /** Value of `app.kubernetes.io/managed-by` on every object the operator creates. */

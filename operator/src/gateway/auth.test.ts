@@ -60,6 +60,14 @@ describe('authenticate', () => {
     expect(check(await signed()).tenant).toBe(tenant.address);
   });
 
+  it("passes on the signature's nonce and expiry, for the lease's shared record", async () => {
+    const input = await signed();
+    expect(check(input)).toMatchObject({
+      nonce: input.headers[signatureHeaders.nonce],
+      expiry: Number(input.headers[signatureHeaders.expiry]),
+    });
+  });
+
   it('refuses a request without a signature', async () => {
     const input = await signed();
     const headers = { ...input.headers, [signatureHeaders.signature]: undefined };

@@ -29,6 +29,10 @@ export interface Caller {
   readonly tenant: string;
   readonly lease: ComputeLease;
   readonly domain: TypedDataDomain;
+  /** The signature's nonce (0x and 64 hex digits): a request with effects records it per lease. */
+  readonly nonce: string;
+  /** When the signature expires, unix seconds: until then its nonce must stay recorded. */
+  readonly expiry: number;
 }
 
 export interface AuthInput {
@@ -40,7 +44,16 @@ export interface AuthInput {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
-/** Nonces seen, each kept until its signature expires (a replay after that is refused as expired). */
+/** The refusal of a nonce already used, whichever record (this replica's, a lease's) knew it. */
+export function replayed(): GatewayError {
+  return new GatewayError(401, 'Replayed', 'this signed request was already used; sign it again');
+}
+
+/**
+ * Nonces seen by this replica, each kept until its signature expires (a replay after that is
+ * refused as expired). Requests with effects are checked against their lease's record too
+ * (lease-nonces.ts), which every replica shares and a restart keeps.
+ */
 export class NonceBook {
   private readonly seen = new Map<string, number>();
 
@@ -157,8 +170,6 @@ export function authenticate(
       `the request is signed by ${signer}, not by the tenant of lease ${input.leaseId} (or it was changed after signing)`,
     );
   }
-  if (!nonces.use(signer, nonce, expiry, now)) {
-    throw new GatewayError(401, 'Replayed', 'this signed request was already used; sign it again');
-  }
-  return { tenant: signer, lease, domain };
+  if (!nonces.use(signer, nonce, expiry, now)) throw replayed();
+  return { tenant: signer, lease, domain, nonce, expiry };
 }

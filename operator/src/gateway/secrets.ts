@@ -8,13 +8,10 @@ import { annotations, labels } from '../api/constants.js';
 import { secretNamePattern } from '../api/workload-manifest.js';
 import type { KubeClient } from '../kube/client.js';
 import { isNotFound, KubeApiError } from '../kube/errors.js';
-import { NamespaceKind, SecretKind } from '../kube/objects.js';
-import {
-  leaseNamespaceName,
-  tenantRegistrySecretName,
-  tenantSecretName,
-} from '../workloads/names.js';
+import { SecretKind } from '../kube/objects.js';
+import { tenantRegistrySecretName, tenantSecretName } from '../workloads/names.js';
 import { GatewayError } from './errors.js';
+import { readLeaseNamespace, updateLeaseAnnotations } from './lease-namespace.js';
 
 /** Bounds of one delivery (the request body is bounded before this too). */
 export const secretLimits = { values: 64, nameLength: 253, valueLength: 32 * 1024 } as const;
@@ -101,19 +98,6 @@ function namesIn(annotation: string | undefined): string[] {
   return (annotation ?? '').split(',').filter((name) => name.length > 0);
 }
 
-/** The lease namespace, or a refusal when it is not there (yet, or any more). */
-async function leaseNamespace(client: KubeClient, lease: ComputeLease) {
-  const namespace = await client.get(NamespaceKind, leaseNamespaceName(lease.spec.leaseId));
-  if (!namespace || namespace.metadata?.deletionTimestamp) {
-    throw new GatewayError(
-      409,
-      'NamespaceNotReady',
-      `lease ${lease.spec.leaseId} has no namespace now (it is made once the lease is verified and the pool has room); try again shortly`,
-    );
-  }
-  return namespace;
-}
-
 /** Creates the Secret, or merges `stringData` into it when it exists. */
 async function writeSecret(
   client: KubeClient,
@@ -147,9 +131,8 @@ export async function putSecrets(
   lease: ComputeLease,
   request: SecretsRequest,
 ): Promise<SecretsAnswer> {
-  const namespace = await leaseNamespace(client, lease);
+  const namespace = await readLeaseNamespace(client, lease.spec.leaseId);
   const name = namespace.metadata?.name ?? '';
-  const before = namespace.metadata?.annotations ?? {};
   if (request.values) {
     await writeSecret(client, name, tenantSecretName, 'Opaque', { ...request.values });
   }
@@ -160,29 +143,33 @@ export async function putSecrets(
       '.dockerconfigjson': JSON.stringify({ auths: { [server]: { username, password, auth } } }),
     });
   }
-  const names = [
-    ...new Set([
-      ...namesIn(before[annotations.tenantSecrets]),
-      ...Object.keys(request.values ?? {}),
-    ]),
-  ].sort();
-  const registry = request.registry !== undefined || before[annotations.tenantRegistry] === 'true';
-  // Names only: what the operator waits on. Written after the values, so it never runs ahead.
-  await client.patch(NamespaceKind, name, 'merge', {
-    metadata: {
-      annotations: {
-        [annotations.tenantSecrets]: names.join(','),
-        ...(registry ? { [annotations.tenantRegistry]: 'true' } : {}),
-      },
-    },
+  // Names only: what the operator waits on. Written after the values, so it never runs ahead,
+  // and added to the names as they are then: a delivery made meanwhile (on any replica) keeps
+  // its names.
+  const written = await updateLeaseAnnotations(client, lease.spec.leaseId, (current) => {
+    const names = [
+      ...new Set([
+        ...namesIn(current[annotations.tenantSecrets]),
+        ...Object.keys(request.values ?? {}),
+      ]),
+    ].sort();
+    const registry =
+      request.registry !== undefined || current[annotations.tenantRegistry] === 'true';
+    return {
+      [annotations.tenantSecrets]: names.join(','),
+      ...(registry ? { [annotations.tenantRegistry]: 'true' } : {}),
+    };
   });
-  return { names, registry };
+  return {
+    names: namesIn(written[annotations.tenantSecrets]),
+    registry: written[annotations.tenantRegistry] === 'true',
+  };
 }
 
 /** The names of the secrets delivered to the lease, never their values. */
 export async function listSecrets(client: KubeClient, lease: ComputeLease): Promise<SecretsAnswer> {
   try {
-    const namespace = await leaseNamespace(client, lease);
+    const namespace = await readLeaseNamespace(client, lease.spec.leaseId);
     const delivered = namespace.metadata?.annotations ?? {};
     return {
       names: namesIn(delivered[annotations.tenantSecrets]),

@@ -23,6 +23,7 @@ import { authenticate, NonceBook, type Caller } from './auth.js';
 import { errorBody, GatewayError } from './errors.js';
 import { followLeaseEvents, leaseEvents } from './events.js';
 import { LeaseDirectory, requireOpen, requireVerified } from './lease-directory.js';
+import { recordLeaseNonce } from './lease-nonces.js';
 import { parseLogQuery, streamLogs } from './logs.js';
 import { QuoteDesk } from './quote.js';
 import { maxQuoteBodyBytes, parseQuoteRequest, quotePath } from './quote-request.js';
@@ -182,6 +183,15 @@ export function createGateway(options: GatewayOptions): {
     return caller;
   }
 
+  /**
+   * For the routes with effects (a secret delivery, a shell), after this replica's nonce book:
+   * the nonce recorded in the lease namespace, so no other replica, nor this one restarted,
+   * accepts a replay.
+   */
+  function recordNonce(caller: Caller): Promise<void> {
+    return recordLeaseNonce({ client, caller, now: Math.floor(now() / 1000) });
+  }
+
   /** A refusal to send: a GatewayError as it is, anything else a 502 (logged: the fault is ours). */
   function refusalOf(error: unknown, fields: Record<string, unknown>): GatewayError {
     if (error instanceof GatewayError) return error;
@@ -220,7 +230,8 @@ export function createGateway(options: GatewayOptions): {
       );
     }
     const body = await readBody(request, maxBodyBytes);
-    const { lease } = authorize(request, leaseId, body, note);
+    const caller = authorize(request, leaseId, body, note);
+    const { lease } = caller;
     // Status and Events say what became of the lease, also once closed or rejected; logs and
     // secrets touch a workload, which only a verified, open lease has.
     switch (route) {
@@ -276,15 +287,14 @@ export function createGateway(options: GatewayOptions): {
           'UpgradeRequired',
           'a shell is a WebSocket: send the request with Upgrade: websocket (supercloud shell does)',
         );
-      case 'secrets':
+      case 'secrets': {
         requireVerified(lease);
         if (method === 'GET') return sendJson(response, 200, await listSecrets(client, lease));
         requireOpen(lease);
-        return sendJson(
-          response,
-          200,
-          await putSecrets(client, lease, parseSecretsRequest(parseJson(body))),
-        );
+        const secrets = parseSecretsRequest(parseJson(body));
+        await recordNonce(caller);
+        return sendJson(response, 200, await putSecrets(client, lease, secrets));
+      }
     }
   }
 
@@ -325,10 +335,11 @@ export function createGateway(options: GatewayOptions): {
     if (route !== 'shell' || request.method !== 'GET') {
       throw new GatewayError(400, 'NotWebSocket', 'only GET /v1/leases/{leaseId}/shell upgrades');
     }
-    const { lease, tenant } = authorize(request, leaseId, Buffer.alloc(0), note);
+    const caller = authorize(request, leaseId, Buffer.alloc(0), note);
+    const { lease, tenant } = caller;
     const provider = () => directory.providerOf(lease);
     await shells.serve(
-      { lease, tenant, isOpen: stillOpen(lease), provider },
+      { lease, tenant, isOpen: stillOpen(lease), provider, recordNonce: () => recordNonce(caller) },
       params,
       request,
       socket,

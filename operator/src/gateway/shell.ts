@@ -88,6 +88,11 @@ export interface ShellContext {
   readonly isOpen: () => boolean;
   /** The lease's Provider now (shells may be turned off while open). */
   readonly provider: () => Provider | undefined;
+  /**
+   * Records the request's nonce where every gateway replica sees it (lease-nonces.ts), refusing
+   * a replay: called once the request passed every other check, before the exec opens.
+   */
+  readonly recordNonce: () => Promise<void>;
 }
 
 /** Why a session ended, as logged. */
@@ -175,6 +180,7 @@ export class ShellSessions {
     const release = this.reserve(lease.spec.leaseId);
     let upstream: WebSocket;
     try {
+      await context.recordNonce();
       upstream = await this.openExec(lease, shell);
     } catch (error) {
       release();

@@ -3,17 +3,23 @@
 // create, change and delete lease namespaces and write a lease's objects inside them, and nothing
 // else of those kinds: not kube-system, not `default`, not a namespace someone else made, not one
 // made to look like a lease namespace. Requests made as the gateway's own ServiceAccount may write
-// the two tenant Secrets of a lease namespace and its delivery annotations, and nothing else,
-// deleting nothing. Each refusal must come from a policy (the message names it), not from RBAC,
-// which grants these verbs cluster-wide (for deletes, which the gateway's RBAC does not grant, the
-// test grants them to show the policy refuses too). The operator serving a lease end to end with
-// the policy enforced is in install.test.ts.
+// the two tenant Secrets of a lease namespace and its delivery and nonce annotations, and nothing
+// else, deleting nothing. Each refusal must come from a policy (the message names it), not from
+// RBAC, which grants these verbs cluster-wide (for deletes, which the gateway's RBAC does not
+// grant, the test grants them to show the policy refuses too). The operator serving a lease end to
+// end with the policy enforced is in install.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { Wallet } from 'ethers';
 import type { ComputeLease } from '../../../operator/src/api/computelease.js';
 import { annotations } from '../../../operator/src/api/constants.js';
 import { leaseChildKinds } from '../../../operator/src/controllers/computelease/children.js';
+import type { Caller } from '../../../operator/src/gateway/auth.js';
+import {
+  nonceDigest,
+  parseUsedNonces,
+  recordLeaseNonce,
+} from '../../../operator/src/gateway/lease-nonces.js';
 import { putSecrets } from '../../../operator/src/gateway/secrets.js';
 import { KubeClient } from '../../../operator/src/kube/client.js';
 import { KubeApiError } from '../../../operator/src/kube/errors.js';
@@ -556,6 +562,35 @@ describe("the chart's admission policy confines the operator to lease namespaces
           [annotations.tenantRegistry]: 'true',
         });
       });
+
+      it("the gateway's record of a signed request's nonce (recordLeaseNonce): the gateway-nonces annotation, written with the namespace's resourceVersion as precondition", async () => {
+        const client = new KubeClient({
+          kubeConfig,
+          impersonate: { user: gateway.user, groups: [...gateway.groups] },
+          userAgent: 'supercloud-gateway',
+        });
+        const now = Math.floor(Date.now() / 1000);
+        const caller = {
+          tenant: Wallet.createRandom().address,
+          nonce: `0x${'ab'.repeat(32)}`,
+          expiry: now + 120,
+          lease: { spec: { leaseId: gatewayLeaseId } },
+        } as unknown as Caller;
+        try {
+          await recordLeaseNonce({ client, caller, now });
+          await expect(recordLeaseNonce({ client, caller, now })).rejects.toMatchObject({
+            code: 'Replayed',
+          });
+        } finally {
+          client.close();
+        }
+        const annotated = liveNamespace()?.metadata.annotations ?? {};
+        expect(parseUsedNonces(annotated[annotations.gatewayNonces])).toEqual([
+          { digest: nonceDigest(caller.tenant, caller.nonce), expiry: caller.expiry },
+        ]);
+        // The delivery annotations are left as they were.
+        expect(annotated[annotations.tenantSecrets]).toBe('API_KEY,DB_PASSWORD,TOKEN');
+      });
     });
 
     describe('refuses, as the gateway', () => {
@@ -628,7 +663,7 @@ describe("the chart's admission policy confines the operator to lease namespaces
             gatewayLease,
             'scheduler.alpha.kubernetes.io/node-selector=pool=h100',
           ]),
-          `the supercloud gateway may not UPDATE namespace ${gatewayLease}: it may change only its annotations supercloud.dev/tenant-secrets and supercloud.dev/tenant-registry`,
+          `the supercloud gateway may not UPDATE namespace ${gatewayLease}: it may change only its annotations ${[annotations.tenantSecrets, annotations.tenantRegistry, annotations.gatewayNonces].join(', ')}`,
         );
         const live = liveNamespace();
         expect(live?.metadata.labels?.touched).toBeUndefined();

@@ -547,7 +547,7 @@ describe('the gateway', () => {
       `{'${tenantSecretName}': 'Opaque', '${tenantRegistrySecretName}': 'kubernetes.io/dockerconfigjson'}`,
     );
     expect(variable('gatewayAnnotations')).toBe(
-      `['${annotations.tenantSecrets}', '${annotations.tenantRegistry}']`,
+      `['${annotations.tenantSecrets}', '${annotations.tenantRegistry}', '${annotations.gatewayNonces}']`,
     );
     const binding = rendered.find(
       (o) =>

@@ -3,9 +3,10 @@
 // replica (a pod on a KWOK node, whose exec the stack's ClusterExec runs) for the CLI's shell
 // session (operator/src/cli/shell-session.ts). A command returns its output and exit code, a
 // terminal carries keys in and output out; a shell is refused while the Provider has shells
-// off, and for another tenant's, an expired or a replayed signature, a replica or service that
-// does not exist, no command, and a closed lease; an open shell ends when the provider turns
-// shells off and when the lease closes. Nothing typed or printed reaches the gateway's log.
+// off, and for another tenant's, an expired or a replayed signature (on this gateway or another
+// replica), a replica or service that does not exist, no command, and a closed lease; an open
+// shell ends when the provider turns shells off and when the lease closes. Nothing typed or
+// printed reaches the gateway's log.
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Wallet } from 'ethers';
@@ -39,6 +40,7 @@ import {
 } from '../../harness/test-gateway.js';
 import { startOperator, type OperatorProcess } from '../../harness/test-run-operator.js';
 import { repoRoot } from '../../stack/paths.js';
+import { shellRefusal } from './shell-refusal.js';
 
 const run = runId();
 const leaseName = `shell-${run}`;
@@ -57,32 +59,6 @@ interface Ran {
   readonly stderr: string;
   readonly exitCode: number;
   readonly message?: string;
-}
-
-/** The HTTP refusal of an upgrade request sent with `headers` (no WebSocket is made). */
-function refusalOf(
-  url: string,
-  path: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; code: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(new URL(path, url), [shellSubprotocol], { headers });
-    socket.once('open', () => {
-      socket.close();
-      reject(new Error(`${path} was upgraded`));
-    });
-    socket.once('unexpected-response', (request, response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => {
-        request.destroy();
-        const body = JSON.parse(text) as { error: { code: string } };
-        resolve({ status: response.statusCode ?? 0, code: body.error.code });
-      });
-    });
-    socket.once('error', reject);
-  });
 }
 
 describe('tenant shells through the provider gateway', () => {
@@ -273,7 +249,10 @@ describe('tenant shells through the provider gateway', () => {
       const signed = (now?: number) =>
         signGatewayRequest(tenant, chain, { method: 'GET', path, leaseId }, now ? { now } : {});
       const stale = await signed(Math.floor(Date.now() / 1000) - 600);
-      expect(await refusalOf(gateway.url, path, stale)).toEqual({ status: 401, code: 'Expired' });
+      expect(await shellRefusal(gateway.url, path, stale)).toEqual({
+        status: 401,
+        code: 'Expired',
+      });
 
       const headers = await signed();
       const once = await new Promise<WebSocket>((resolve, reject) => {
@@ -281,10 +260,20 @@ describe('tenant shells through the provider gateway', () => {
         socket.once('open', () => resolve(socket)).once('error', reject);
       });
       once.close();
-      expect(await refusalOf(gateway.url, path, headers)).toEqual({
+      expect(await shellRefusal(gateway.url, path, headers)).toEqual({
         status: 401,
         code: 'Replayed',
       });
+      // Another replica refuses it too: the nonce is recorded in the lease namespace.
+      const replica = await startTestGateway();
+      try {
+        expect(await shellRefusal(replica.url, path, headers)).toEqual({
+          status: 401,
+          code: 'Replayed',
+        });
+      } finally {
+        await replica.stop();
+      }
 
       // The same route without the upgrade.
       const plain = await fetch(`${gateway.url}${path}`, { headers: await signed() });
