@@ -15,7 +15,7 @@ TSX := tsx
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: ## install the toolchain: npm packages, Foundry, Kubernetes 1.33, etcd, KWOK, Helm (cached)
+setup: ## install the toolchain: npm packages, Foundry, Kubernetes 1.33, etcd, KWOK, Helm, Flux (cached)
 	@test/toolchain/setup.sh
 
 node_modules/.installed: package.json package-lock.json

@@ -2,7 +2,8 @@
 # make setup: installs everything supercloud needs on a fresh machine that has Go and npm.
 #   npm packages (Node 24, TypeScript, jest, forge, anvil, solc) into node_modules/;
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, etcdctl, kwok,
-#   kwokctl, helm and promtool built from pinned Go modules into a cache outside the repository.
+#   kwokctl, helm, promtool and Flux's source-controller and helm-controller (with their CRDs)
+#   built from pinned Go modules into a cache outside the repository.
 # Idempotent: with everything cached it only checks stamps and takes seconds.
 #   --npm-only   only the npm part
 set -euo pipefail
@@ -34,7 +35,7 @@ require_go() {
   local have
   have="$(go env GOVERSION | sed 's/^go//')"
   if [[ "$(printf '%s\n%s\n' "$GO_MIN_VERSION" "$have" | sort -V | head -1)" != "$GO_MIN_VERSION" ]]; then
-    fail "Go $have is too old; Kubernetes ${KUBERNETES_VERSION} needs Go >= $GO_MIN_VERSION"
+    fail "Go $have is too old; the toolchain (Kubernetes, Flux) needs Go >= $GO_MIN_VERSION"
   fi
 }
 
@@ -121,11 +122,37 @@ promtool_ldflags() {
   echo "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}"
 }
 
+FLUX_BUILD="source-controller-$FLUX_SOURCE_CONTROLLER_VERSION-helm-controller-$FLUX_HELM_CONTROLLER_VERSION"
+
+# Flux's controllers, and beside them their CRDs (flux-<versions>/crds), which only the
+# controllers' modules hold (config/crd/bases): the tests apply them to the stack.
+build_flux() {
+  local crds="$CACHE/flux-$FLUX_BUILD/crds" module version dir
+  if [[ -f "$crds/.complete" && -f "$CACHE/flux-$FLUX_BUILD/bin/.complete" ]]; then return; fi
+  # The cache is keyed by versions.env; the tools module's go.mod is what go builds.
+  for module in "github.com/fluxcd/source-controller $FLUX_SOURCE_CONTROLLER_VERSION" \
+    "github.com/fluxcd/helm-controller $FLUX_HELM_CONTROLLER_VERSION"; do
+    read -r module version <<<"$module"
+    [[ "$(cd "$TOOLCHAIN/flux" && go list -m -f '{{.Version}}' "$module")" == "$version" ]] ||
+      fail "test/toolchain/flux/go.mod does not require $module $version as versions.env says"
+  done
+  build_tools flux "$FLUX_BUILD" "$TOOLCHAIN/flux" "-s -w" \
+    github.com/fluxcd/source-controller github.com/fluxcd/helm-controller
+  mkdir -p "$crds"
+  for module in github.com/fluxcd/source-controller github.com/fluxcd/helm-controller; do
+    # Downloaded already when the build ran here; not when another run built the binaries.
+    dir="$(cd "$TOOLCHAIN/flux" && go mod download "$module" && go list -m -f '{{.Dir}}' "$module")" ||
+      fail "could not download $module"
+    cp "$dir"/config/crd/bases/*.yaml "$crds/" || fail "$module has no config/crd/bases"
+  done
+  touch "$crds/.complete"
+}
+
 link_tools() {
   mkdir -p "$BIN"
   local dir
   for dir in "kubernetes-$KUBERNETES_VERSION" "etcd-$ETCD_VERSION" "kwok-$KWOK_VERSION" \
-    "helm-$HELM_VERSION-$HELM_BUILD" "prometheus-$PROMETHEUS_VERSION"; do
+    "helm-$HELM_VERSION-$HELM_BUILD" "prometheus-$PROMETHEUS_VERSION" "flux-$FLUX_BUILD"; do
     for tool in "$CACHE/$dir/bin/"*; do
       ln -sfn "$tool" "$BIN/$(basename "$tool")"
     done
@@ -150,4 +177,5 @@ install_tools helm "$HELM_VERSION-$HELM_BUILD" helm_ldflags "helm.sh/helm/v3/cmd
 # service-discovery plugins (cloud SDKs), most of the download and build.
 install_tools prometheus "$PROMETHEUS_VERSION" promtool_ldflags -tags=remove_all_sd \
   "github.com/prometheus/prometheus/cmd/promtool@$(prometheus_module_version)"
+build_flux
 link_tools
