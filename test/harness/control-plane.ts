@@ -8,10 +8,14 @@ import { isApiServerReady } from '../stack/kube.js';
 import { waitFor } from '../stack/process.js';
 import { adminKubeConfig } from './stack.js';
 
-beforeAll(async () => {
+/** Starts the components that exited, if any, and waits until the API server serves; returns them. */
+export async function restoreControlPlane(): Promise<string[]> {
   const exited = exitedComponents();
-  if (exited.length === 0) return;
+  if (exited.length === 0) return [];
   console.log(`[stack] control-plane components not running: ${exited.join(', ')}; starting them`);
   await startExitedComponents();
   await waitFor('the API server ready', () => isApiServerReady(adminKubeConfig()), 180_000, 250);
-}, 300_000);
+  return exited;
+}
+
+beforeAll(restoreControlPlane, 300_000);
