@@ -2,6 +2,7 @@
 // select is counted once, by the most specific selector, then the first name), how many GPUs
 // they have, hold and can give. The GpuNodePool status and the ComputeLease controller's room
 // check both come from here.
+import { isDeepStrictEqual } from 'node:util';
 import type { V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { GpuNodePool, GpuNodePoolStatus } from '../api/gpunodepool.js';
 import type { Wire } from '../kube/objects.js';
@@ -146,4 +147,32 @@ export function podRequest(pod: Wire<V1Pod>, resource: string): number {
     0,
   );
   return Math.max(containers, init);
+}
+
+/**
+ * True when a node update changes what the accounting reads of it: its labels (which pool
+ * selects it), readiness and cordon, and its capacity and allocatable. False for a heartbeat, a
+ * condition's timestamps or an image list, which a kubelet or KWOK writes all the time.
+ */
+export function nodeAccountingChanged(old: Wire<V1Node>, node: Wire<V1Node>): boolean {
+  return (
+    isNodeReady(old) !== isNodeReady(node) ||
+    !isDeepStrictEqual(old.metadata?.labels ?? {}, node.metadata?.labels ?? {}) ||
+    !isDeepStrictEqual(old.status?.capacity ?? {}, node.status?.capacity ?? {}) ||
+    !isDeepStrictEqual(old.status?.allocatable ?? {}, node.status?.allocatable ?? {})
+  );
+}
+
+/**
+ * True when a pod update changes what the accounting reads of it: the node it is bound to, its
+ * phase (a finished pod holds no GPU), and its containers' resources.
+ */
+export function podAccountingChanged(old: Wire<V1Pod>, pod: Wire<V1Pod>): boolean {
+  const resources = (p: Wire<V1Pod>) =>
+    [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((c) => c.resources);
+  return (
+    old.spec?.nodeName !== pod.spec?.nodeName ||
+    old.status?.phase !== pod.status?.phase ||
+    !isDeepStrictEqual(resources(old), resources(pod))
+  );
 }

@@ -46,6 +46,7 @@ function harness(
   reconcile: (request: ReconcileRequest) => Promise<ReconcileResult>,
   workers = 1,
   updatePredicate?: ControllerSpec['updatePredicate'],
+  watchUpdatePredicate?: (old: KubeObject, object: KubeObject) => boolean,
 ) {
   const clock = new FakeClock();
   const apis = new Map<string, FakeListerWatcher<KubeObject>>();
@@ -79,6 +80,7 @@ function harness(
       {
         kind: OtherKind,
         map: (object: KubeObject) => [{ name: object.metadata?.labels?.parent ?? '' }],
+        ...(watchUpdatePredicate ? { updatePredicate: watchUpdatePredicate } : {}),
       },
     ],
     sources: [source],
@@ -176,6 +178,35 @@ describe('Controller', () => {
     watch.emit({ type: 'DELETED', object: parent('b', '5') });
     await flushPromises();
     expect(seen).toEqual(['b']);
+    await h.running.stop();
+  });
+
+  it("maps only the watched objects' updates its update predicate passes, and every resync", async () => {
+    const seen: string[] = [];
+    const parentChanged = (old: KubeObject, object: KubeObject) =>
+      old.metadata?.labels?.parent !== object.metadata?.labels?.parent;
+    const h = harness(async ({ key }) => void seen.push(key), 1, undefined, parentChanged);
+    const other = (rv: string, parentName: string, beat: string): KubeObject => ({
+      metadata: {
+        namespace: 'ns',
+        name: 's',
+        resourceVersion: rv,
+        labels: { parent: parentName, heartbeat: beat },
+      },
+    });
+    h.api(ParentKind).listResult = { items: [parent('a'), parent('b')], resourceVersion: '1' };
+    h.api(OtherKind).listResult = { items: [other('1', 'a', '0')], resourceVersion: '1' };
+    await h.start();
+    seen.length = 0;
+    const watch = h.api(OtherKind).current;
+
+    watch.emit({ type: 'MODIFIED', object: other('2', 'a', '1') }); // a heartbeat: nothing
+    await flushPromises();
+    expect(seen).toEqual([]);
+
+    watch.emit({ type: 'MODIFIED', object: other('3', 'b', '1') }); // moved: both sides
+    await flushPromises();
+    expect(seen.sort()).toEqual(['a', 'b']);
     await h.running.stop();
   });
 

@@ -60,6 +60,11 @@ export type MapFunction<T extends KubeObject> = (
 export interface Watch<T extends KubeObject = KubeObject> {
   readonly kind: ResourceKind<T>;
   readonly map: MapFunction<T>;
+  /**
+   * Which updates map (default: every one), e.g. only those that change what the controller
+   * reads of the object. A resync (the same resourceVersion), an add and a delete always map.
+   */
+  readonly updatePredicate?: (old: T, object: T) => boolean;
 }
 
 /** A controller, declared: what it reconciles, what wakes it, and the reconcile function. */
@@ -237,15 +242,11 @@ export class Controller<T extends KubeObject = KubeObject> {
       if (spec.filter && !spec.filter(object)) return;
       queue.add(objectKey(object));
     };
-    const changed = (old: T, object: T): boolean =>
-      !spec.updatePredicate ||
-      old.metadata?.resourceVersion === object.metadata?.resourceVersion ||
-      spec.updatePredicate(old, object);
     this.removeHandlers.push(
       deps.cache.informer(spec.for).addHandler({
         onAdd: primary,
         onUpdate: (old, object) => {
-          if (changed(old, object)) primary(object);
+          if (updateMatters(spec.updatePredicate, old, object)) primary(object);
         },
         onDelete: primary,
       }),
@@ -288,6 +289,7 @@ export class Controller<T extends KubeObject = KubeObject> {
         deps.cache.informer(watch.kind).addHandler({
           onAdd: mapped,
           onUpdate: (old, object) => {
+            if (!updateMatters(watch.updatePredicate, old, object)) return;
             mapped(old);
             mapped(object);
           },
@@ -365,4 +367,17 @@ export class Controller<T extends KubeObject = KubeObject> {
       );
     }
   }
+}
+
+/** True when an update passes the predicate; a resync (the same resourceVersion) always does. */
+function updateMatters<T extends KubeObject>(
+  predicate: ((old: T, object: T) => boolean) | undefined,
+  old: T,
+  object: T,
+): boolean {
+  return (
+    !predicate ||
+    old.metadata?.resourceVersion === object.metadata?.resourceVersion ||
+    predicate(old, object)
+  );
 }

@@ -9,7 +9,11 @@ import type { ChannelSource } from '../../kube/channel-source.js';
 import { controller, type ControllerSpec } from '../../kube/controller.js';
 import { specOrMetadataChanged } from '../../kube/predicates.js';
 import { NodeKind, PodKind } from '../../kube/objects.js';
-import { poolCountingNode } from '../../capacity/pool-gpus.js';
+import {
+  nodeAccountingChanged,
+  podAccountingChanged,
+  poolCountingNode,
+} from '../../capacity/pool-gpus.js';
 import { leasesOfPool, poolOfPod } from '../indexes.js';
 import { ComputeLeaseKind, GpuNodePoolKind, ProviderKind } from '../../api/kinds.js';
 import { onGenerationChange } from '../watch-filters.js';
@@ -76,6 +80,8 @@ export function computeLeaseController(
           const pool = poolOfPod(pod, cache);
           return pool ? leasesOfPool(cache, pool.metadata.name ?? '', 'waiting') : [];
         },
+        // Room on a pool changes with what the accounting reads, not with a pod's timestamps.
+        updatePredicate: podAccountingChanged,
       },
       {
         kind: NodeKind,
@@ -83,6 +89,7 @@ export function computeLeaseController(
           const pool = poolCountingNode(cache.list(GpuNodePoolKind), node);
           return pool ? leasesOfPool(cache, pool.metadata.name ?? '', 'waiting') : [];
         },
+        updatePredicate: nodeAccountingChanged,
       },
     ],
     ...(options.sources ? { sources: options.sources } : {}),
