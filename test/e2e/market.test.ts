@@ -11,7 +11,6 @@ import {
   connectContract,
   marketplaceAbi,
   mockErc20Abi,
-  providerRegistryAbi,
 } from '../../operator/src/chain/abi/index.js';
 import { canonicalManifestHash } from '../../operator/src/workloads/canonical.js';
 import { computeLeaseName } from '../../operator/src/workloads/names.js';
@@ -30,6 +29,7 @@ import {
   registerProvider,
   stackTestChain,
   fundedTenant,
+  waitForRegistration,
   type TestChain,
 } from '../harness/test-chain.js';
 import {
@@ -178,17 +178,7 @@ describe('the market end to end', () => {
   it(
     'registers the provider, bids on the orders its pools can serve and on none other',
     async () => {
-      const registry = connectContract(
-        providerRegistryAbi,
-        chain.contracts.registry,
-        chain.provider,
-      );
-      await waitFor(
-        'the provider registered on chain',
-        () => registry.isRegistered(wallet.address),
-        60_000,
-        250,
-      );
+      await waitForRegistration(chain, wallet.address);
 
       h100Lease = await order(h100, 8);
       a100Lease = await order(a100, 2);

@@ -4,7 +4,6 @@
 // same port, and made to misbehave: sign with another key, or change what it was asked to sign.
 // And a real implementation of the same convention: anvil, whose `eth_signTransaction` signs with
 // its development accounts (`startAnvilSigner`).
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
   createServer as createHttpServer,
@@ -18,7 +17,7 @@ import { join } from 'node:path';
 import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet, getAddress, randomBytes } from 'ethers';
 import { repoRoot } from '../stack/paths.js';
 import { waitFor } from '../stack/process.js';
-import { freePort } from './test-chain.js';
+import { freePort, spawnAnvil } from './test-chain.js';
 
 /**
  * How it answers `eth_signTransaction`: `honest` signs what it is asked; `other-key` signs it with
@@ -206,26 +205,17 @@ export interface AnvilSigner {
 export async function startAnvilSigner(chainId: number): Promise<AnvilSigner> {
   const port = await freePort();
   const phrase = Mnemonic.fromEntropy(randomBytes(16)).phrase;
-  const child = spawn(
-    join(repoRoot, 'node_modules/.bin/anvil'),
-    ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId)].concat([
-      '--mnemonic',
-      phrase,
-      '--accounts',
-      '1',
-      '--silent',
-    ]),
-    // Its own process group: the npm wrapper and the anvil binary it starts stop together.
-    { stdio: 'ignore', detached: true },
+  const anvil = spawnAnvil(
+    port,
+    chainId,
+    ['--mnemonic', phrase, '--accounts', '1', '--silent'],
+    'ignore',
   );
   const url = `http://127.0.0.1:${port}`;
   const provider = new JsonRpcProvider(url, chainId, { staticNetwork: true });
   const stop = async (): Promise<void> => {
     provider.destroy();
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
-    await exited;
+    await anvil.stop();
   };
   try {
     await waitFor(

@@ -1,6 +1,6 @@
 // A private anvil per test file, on a free port, with supercloud's contracts deployed: tests that
 // switch automine off, reorganize the chain or cut the RPC off cannot disturb the shared stack.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -73,6 +73,30 @@ export interface TestChainOptions {
   readonly longChain?: boolean;
 }
 
+/**
+ * anvil on 127.0.0.1:`port` for `chainId`, with `args` added, in its own process group: the npm
+ * wrapper and the anvil binary it starts are stopped together.
+ */
+export function spawnAnvil(
+  port: number,
+  chainId: number,
+  args: readonly string[],
+  stdio: StdioOptions,
+): { readonly child: ChildProcess; stop(): Promise<void> } {
+  const child = spawn(
+    join(repoRoot, 'node_modules/.bin/anvil'),
+    ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId), ...args],
+    { stdio, detached: true },
+  );
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    await exited;
+  };
+  return { child, stop };
+}
+
 /** Starts anvil on a free port, deploys the contracts and funds a tenant account with tokens. */
 export async function startTestChain(
   name: string,
@@ -82,14 +106,11 @@ export async function startTestChain(
   const logDir = join(stackDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const log = openSync(join(logDir, `chain-side-${name}.log`), 'w');
-  const child: ChildProcess = spawn(
-    join(repoRoot, 'node_modules/.bin/anvil'),
-    [
-      ...['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(localChainId)],
-      ...(options.longChain ? ['--hardfork', 'cancun', '--prune-history'] : []),
-    ],
-    // Its own process group: the npm wrapper and the anvil binary it starts are stopped together.
-    { stdio: ['ignore', log, log], detached: true },
+  const anvil = spawnAnvil(
+    port,
+    localChainId,
+    options.longChain ? ['--hardfork', 'cancun', '--prune-history'] : [],
+    ['ignore', log, log],
   );
   closeSync(log);
   const rpcUrl = `http://127.0.0.1:${port}`;
@@ -100,10 +121,7 @@ export async function startTestChain(
   });
   const stop = async (): Promise<void> => {
     provider.destroy();
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
-    await exited;
+    await anvil.stop();
   };
   try {
     await waitFor(
@@ -220,6 +238,21 @@ export async function createOrder(
 }
 
 /** Registers `provider` in the registry (it pays its own gas). */
+/**
+ * Waits until `provider` is registered on chain (an operator's first transaction) and returns the
+ * registry, read-only, for what the test checks next.
+ */
+export async function waitForRegistration(chain: TestChain, provider: string, timeoutMs = 60_000) {
+  const registry = connectContract(providerRegistryAbi, chain.contracts.registry, chain.provider);
+  await waitFor(
+    'the provider registered on chain',
+    () => registry.isRegistered(provider),
+    timeoutMs,
+    200,
+  );
+  return registry;
+}
+
 export async function registerProvider(chain: TestChain, provider: Wallet): Promise<void> {
   const registry = connectContract(providerRegistryAbi, chain.contracts.registry, provider);
   await mined(registry.register('https://gpu.example', [{ key: 'region', value: 'test' }]));

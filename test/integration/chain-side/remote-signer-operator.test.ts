@@ -6,12 +6,16 @@
 // transaction elsewhere (refused, nothing sent), and a Provider names an address the signer does
 // not hold (refused). The token never shows in a log line, an Event or the status.
 import { Wallet } from 'ethers';
-import { connectContract, providerRegistryAbi } from '../../../operator/src/chain/abi/index.js';
 import { ProviderKind } from '../../../operator/src/api/kinds.js';
 import type { Provider } from '../../../operator/src/api/provider.js';
 import { EventKind, SecretKind, type KubeClient } from '../../../operator/src/kube/index.js';
 import { stack, waitFor } from '../../harness/stack.js';
-import { fundedTenant, stackTestChain, type TestChain } from '../../harness/test-chain.js';
+import {
+  fundedTenant,
+  stackTestChain,
+  waitForRegistration,
+  type TestChain,
+} from '../../harness/test-chain.js';
 import { adminClient, installCrdsAndRbac, runId, slow } from '../../harness/cluster-fixtures.js';
 import { forbiddenErrors, type OperatorProcess } from '../../harness/test-run-operator.js';
 import {
@@ -46,6 +50,8 @@ describe('the operator signing through a remote signer', () => {
   let operator: OperatorProcess;
 
   const bidOf = (orderId: bigint) => marketplaceAs(chain, tenant).getBid(orderId, wallet.address);
+  const waitForBid = (orderId: bigint, timeoutMs: number) =>
+    waitFor(`a bid on order ${orderId}`, async () => (await bidOf(orderId)) > 0n, timeoutMs, 200);
   const order = () =>
     placeOrder(chain, tenant, {
       model: pool.model,
@@ -114,17 +120,7 @@ describe('the operator signing through a remote signer', () => {
   it(
     'registers, bids and runs the lease it wins, every transaction signed remotely',
     async () => {
-      const registry = connectContract(
-        providerRegistryAbi,
-        chain.contracts.registry,
-        chain.provider,
-      );
-      await waitFor(
-        'the provider registered on chain',
-        () => registry.isRegistered(wallet.address),
-        60_000,
-        200,
-      );
+      await waitForRegistration(chain, wallet.address);
       const ready = await waitForWalletReady('True', 'SignerReady');
       expect(ready.message).toBe(`the remote signer at ${signer.url} signs for ${wallet.address}`);
       expect((await client.get(ProviderKind, providerName))?.status?.providerAddress).toBe(
@@ -132,12 +128,7 @@ describe('the operator signing through a remote signer', () => {
       );
 
       const orderId = await order();
-      await waitFor(
-        `a bid on order ${orderId}`,
-        async () => (await bidOf(orderId)) > 0n,
-        60_000,
-        200,
-      );
+      await waitForBid(orderId, 60_000);
       await acceptBid(chain, tenant, orderId, wallet.address);
       const lease = await waitForChainLease(client, orderId, 'Running', phase('Running'), 180_000);
       expect(lease.spec.pool).toBe(pool.name);
@@ -183,12 +174,7 @@ describe('the operator signing through a remote signer', () => {
       expect(await nonces(wallet.address)).toEqual(before);
 
       await signer.up();
-      await waitFor(
-        `the bid on order ${orderId}`,
-        async () => (await bidOf(orderId)) > 0n,
-        90_000,
-        200,
-      );
+      await waitForBid(orderId, 90_000);
       await waitForWalletReady('True', 'SignerReady');
       // Sending resumed at the nonce that was next: no gap, nothing left pending.
       const after = await nonces(wallet.address);
@@ -217,12 +203,7 @@ describe('the operator signing through a remote signer', () => {
         expect(await bidOf(orderId)).toBe(0n);
         expect(await nonces(wallet.address)).toEqual(before);
         signer.behave('honest');
-        await waitFor(
-          `the bid on order ${orderId}`,
-          async () => (await bidOf(orderId)) > 0n,
-          90_000,
-          200,
-        );
+        await waitForBid(orderId, 90_000);
         await waitForWalletReady('True', 'SignerReady');
       } finally {
         signer.behave('honest');

@@ -4,11 +4,15 @@
 // `make bench BENCH=faults` runs it at full size (test/bench/faults.ts), test/e2e/faults.test.ts
 // at a size for CI. The world is the market suites' (pools of the run's own KWOK nodes, the run's
 // Provider, the operator as a local process), on a private anvil.
-import { connectContract, providerRegistryAbi } from '../../../operator/src/chain/abi/index.js';
 import { poolPricePerSecond } from '../../../operator/src/market/pricing.js';
 import { componentPid } from '../../stack/kwok.js';
 import { isAlive, waitFor } from '../../stack/process.js';
-import { fundedTenant, startTestChain, type TestChain } from '../../harness/test-chain.js';
+import {
+  fundedTenant,
+  startTestChain,
+  waitForRegistration,
+  type TestChain,
+} from '../../harness/test-chain.js';
 import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy.js';
 import { adminClient, installCrdsAndRbac, runId } from '../../harness/cluster-fixtures.js';
 import {
@@ -230,16 +234,10 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSu
     replicas = new Replicas(run, 2);
     const leader = await replicas.waitForLeader(180_000);
     await replicas.slots[leader]!.ready();
-    const registry = connectContract(providerRegistryAbi, chain.contracts.registry, chain.provider);
     const testChain = chain;
     producer = new BlockProducer(testChain, blockMs, jumpSeconds);
     producer.start();
-    await waitFor(
-      'the provider registered on chain',
-      () => registry.isRegistered(wallet.address),
-      120_000,
-      250,
-    );
+    await waitForRegistration(testChain, wallet.address, 120_000);
     await observer.start();
     const tenants = await Promise.all(
       Array.from({ length: options.lanes }, () => fundedTenant(testChain)),

@@ -4,11 +4,7 @@
 // capacity of live bids and are released when the auction is lost; a restart places no second
 // bid and rebuilds the reservations from the chain and the pools recorded in the Provider status.
 import type { Wallet } from 'ethers';
-import {
-  connectContract,
-  marketplaceAbi,
-  providerRegistryAbi,
-} from '../../../operator/src/chain/abi/index.js';
+import { connectContract, marketplaceAbi } from '../../../operator/src/chain/abi/index.js';
 import { ProviderKind } from '../../../operator/src/api/kinds.js';
 import { poolPricePerSecond } from '../../../operator/src/market/pricing.js';
 import type { KubeClient } from '../../../operator/src/kube/index.js';
@@ -18,6 +14,7 @@ import {
   registerProvider,
   startTestChain,
   tenantWallet,
+  waitForRegistration,
   type TestChain,
 } from '../../harness/test-chain.js';
 import {
@@ -127,17 +124,7 @@ describe('provider registration and bidding', () => {
   it(
     'registers the provider with its attributes and pool models, and reports it',
     async () => {
-      const registry = connectContract(
-        providerRegistryAbi,
-        chain.contracts.registry,
-        chain.provider,
-      );
-      await waitFor(
-        'the provider registered on chain',
-        () => registry.isRegistered(wallet.address),
-        60_000,
-        200,
-      );
+      const registry = await waitForRegistration(chain, wallet.address);
       const info = await registry.getProvider(wallet.address);
       expect(info.gatewayUrl).toBe('https://gpu.test.example');
       const attributes = Object.fromEntries(info.attributes.map(({ key, value }) => [key, value]));
