@@ -82,17 +82,36 @@ describe('LeaseFacts', () => {
   });
 
   describe('forget', () => {
-    it('forgets one lease, or all of them', async () => {
+    it('forgets one lease: nothing to compare its next read with', async () => {
       const { facts, changed, change } = setup();
       await facts.read(1n);
       facts.forget(1n);
       expect(facts.cached(1n, Number.POSITIVE_INFINITY)).toBeUndefined();
-      await facts.read(1n);
-      facts.forget();
       change({ active: false });
       await facts.read(1n);
-      // Nothing to compare with after forgetting: no change is told.
       expect(changed).toEqual([]);
+    });
+  });
+
+  describe('markAllStale', () => {
+    it('answers no read of the old fork any more', async () => {
+      const { facts } = setup();
+      await facts.read(1n);
+      facts.markAllStale();
+      expect(facts.cached(1n, Number.POSITIVE_INFINITY)).toBeUndefined();
+      await facts.read(1n);
+      expect(facts.cached(1n, Number.POSITIVE_INFINITY)).toBeDefined();
+    });
+
+    it('tells a lease the reorg took away when it is read again', async () => {
+      // The regression: a reorg dropped the tenant's acceptBid; forgetting every read left the
+      // next read nothing to compare with, and the lease's object ran on with no lease on chain.
+      const { facts, changed, change } = setup();
+      await facts.read(1n);
+      facts.markAllStale();
+      change({ exists: false, active: false });
+      await facts.readMany([1n]);
+      expect(changed).toEqual([1n]);
     });
   });
 });

@@ -31,7 +31,7 @@ function verificationFacts(lease: ChainLease): string {
 export class LeaseFacts {
   private readonly facts = new Map<
     bigint,
-    { readonly lease: ChainLease; readonly readAt: number }
+    { readonly lease: ChainLease; readonly readAt: number; readonly stale?: true }
   >();
   private readonly clock: Clock;
 
@@ -54,7 +54,9 @@ export class LeaseFacts {
   /** The last read of the lease if it is at most `maxAgeMs` old. */
   cached(leaseId: bigint, maxAgeMs: number): ChainLease | undefined {
     const entry = this.facts.get(leaseId);
-    return entry && this.clock.now() - entry.readAt <= maxAgeMs ? entry.lease : undefined;
+    return entry && !entry.stale && this.clock.now() - entry.readAt <= maxAgeMs
+      ? entry.lease
+      : undefined;
   }
 
   private remember(lease: ChainLease): ChainLease {
@@ -66,9 +68,19 @@ export class LeaseFacts {
     return lease;
   }
 
-  /** Forgets one lease (closed: read again if it ever matters), or all (after a reorg). */
-  forget(leaseId?: bigint): void {
-    if (leaseId === undefined) this.facts.clear();
-    else this.facts.delete(leaseId);
+  /** Forgets one lease (closed: read again if it ever matters). */
+  forget(leaseId: bigint): void {
+    this.facts.delete(leaseId);
+  }
+
+  /**
+   * After a reorg: no read of the old fork is answered any more, but each stays the base the
+   * next read is compared with, so a lease the reorg changed (a dropped acceptBid, a close
+   * taken back) is told to `onChange` when it is read again.
+   */
+  markAllStale(): void {
+    for (const [leaseId, entry] of this.facts) {
+      this.facts.set(leaseId, { ...entry, stale: true });
+    }
   }
 }

@@ -253,11 +253,11 @@ export class LeaseSync {
   }
 
   /**
-   * After a reorg that reached blocks above `ancestor`: forgets the chain reads, and syncs the
+   * After a reorg that reached blocks above `ancestor`: marks the chain reads stale, and syncs the
    * leases whose close came from a block the reorg may have taken back.
    */
   async afterReorg(ancestor: number): Promise<void> {
-    this.options.facts.forget();
+    this.options.facts.markAllStale();
     await mapWithConcurrency(this.closesAbove(ancestor), syncConcurrency, (id) => this.sync(id));
   }
 
