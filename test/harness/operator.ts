@@ -26,18 +26,28 @@ export interface OperatorProcess {
 }
 
 /**
+ * Which code runs: the TypeScript sources under tsx (tests: no build step), or the build the image
+ * runs (`dist/main.js`, made by `npm run build`) for a bench whose figures are the process's own.
+ */
+export type OperatorEntry = 'source' | 'build';
+
+/**
  * Starts `supercloud-operator <args>` with the Node running the tests (24); `nodeArgs` go to Node
  * itself (e.g. `--inspect=127.0.0.1:0` for a bench that collects garbage before reading memory).
  */
 export function spawnOperator(
   args: readonly string[],
   nodeArgs: readonly string[] = [],
+  entry: OperatorEntry = 'source',
 ): OperatorProcess {
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, '--import', 'tsx', join(repoRoot, 'operator/src/main.ts'), ...args],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const entryArgs =
+    entry === 'build'
+      ? [join(repoRoot, 'dist/main.js')]
+      : ['--import', 'tsx', join(repoRoot, 'operator/src/main.ts')];
+  const child = spawn(process.execPath, [...nodeArgs, ...entryArgs, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: Record<string, unknown>[] = [];
   const keep = (line: string): void => {
     try {

@@ -3,10 +3,10 @@
 // test/integration/controllers/rbac.yaml is what it runs with, and reconciling only the
 // ComputeLeases of one test run (the stack is shared with other suites). Its JSON log lines are
 // kept for assertions.
-import { spawnOperator, type OperatorProcess } from './operator.js';
+import { spawnOperator, type OperatorEntry, type OperatorProcess } from './operator.js';
 import { stack } from './stack.js';
 
-export type { OperatorProcess };
+export type { OperatorEntry, OperatorProcess };
 
 /** The ServiceAccount rbac.yaml binds, as the API server names it. */
 export const operatorServiceAccount = 'system:serviceaccount:supercloud-system:supercloud-operator';
@@ -33,6 +33,8 @@ export interface StartOperatorOptions {
   readonly extraArgs?: readonly string[];
   /** Flags for Node itself (see spawnOperator). */
   readonly nodeArgs?: readonly string[];
+  /** The sources under tsx (default) or the image's build (see spawnOperator). */
+  readonly entry?: OperatorEntry;
 }
 
 /** Starts `supercloud-operator run` against the local stack. Stop it in afterAll. */
@@ -43,6 +45,7 @@ export function startOperator({
   verification = 'cluster',
   extraArgs = [],
   nodeArgs = [],
+  entry,
 }: StartOperatorOptions): OperatorProcess {
   const args = [
     'run',
@@ -68,7 +71,7 @@ export function startOperator({
     ...(leaseWorkers ? ['--lease-workers', String(leaseWorkers)] : []),
     ...extraArgs,
   ];
-  return spawnOperator(args, nodeArgs);
+  return spawnOperator(args, nodeArgs, entry);
 }
 
 /** Sum of a counter over its label sets in Prometheus text, optionally only where labels match. */

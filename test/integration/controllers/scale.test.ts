@@ -10,6 +10,7 @@ describe('scale bench, reduced', () => {
   it('produces every figure for 200 leases made in 2 waves, and the pools stay exact', async () => {
     const result = await measureScale({
       ...scaleDefaults,
+      operatorEntry: 'source', // no build step in the test run
       nodes: 20,
       pools: 2,
       leases: 200,
