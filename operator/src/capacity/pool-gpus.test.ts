@@ -1,6 +1,11 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Wire } from '../kube/objects.js';
-import { nodeAccountingChanged, podAccountingChanged } from './pool-gpus.js';
+import {
+  nodeAccountingChanged,
+  podAccountingChanged,
+  podAccountingView,
+  podRequest,
+} from './pool-gpus.js';
 
 const node: Wire<V1Node> = {
   metadata: { name: 'h100-0', labels: { pool: 'h100' }, resourceVersion: '1' },
@@ -65,5 +70,59 @@ describe('podAccountingChanged', () => {
     for (const changed of [unbound, finished, resized]) {
       expect(podAccountingChanged(pod, changed)).toBe(true);
     }
+  });
+});
+
+describe('podAccountingView', () => {
+  const whole: Wire<V1Pod> = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { ...pod.metadata, labels: { app: 'worker' } },
+    spec: {
+      nodeName: 'h100-0',
+      initContainers: [
+        { name: 'fetch', image: 'busybox', resources: { limits: { 'nvidia.com/gpu': '2' } } },
+      ],
+      containers: [
+        {
+          name: 'main',
+          image: 'vllm',
+          env: [{ name: 'MODEL', value: 'llama' }],
+          resources: { limits: { 'nvidia.com/gpu': '1' } },
+        },
+      ],
+      volumes: [{ name: 'token', projected: { sources: [] } }],
+    },
+    status: {
+      phase: 'Running',
+      conditions: [{ type: 'Ready', status: 'True' }],
+      podIP: '10.0.0.1',
+    },
+  };
+
+  it('keeps what the accounting reads', () => {
+    const view = podAccountingView(whole);
+    expect(view.metadata).toEqual(whole.metadata);
+    expect(view.spec?.nodeName).toBe('h100-0');
+    expect(view.status?.phase).toBe('Running');
+    expect(podRequest(view, 'nvidia.com/gpu')).toBe(podRequest(whole, 'nvidia.com/gpu'));
+    expect(podAccountingChanged(podAccountingView(pod), view)).toBe(
+      podAccountingChanged(pod, whole),
+    );
+  });
+
+  it('drops the rest', () => {
+    const view = podAccountingView(whole);
+    expect(view.spec?.volumes).toBeUndefined();
+    expect(view.spec?.containers).toEqual([
+      { name: 'main', resources: { limits: { 'nvidia.com/gpu': '1' } } },
+    ]);
+    expect(view.status).toEqual({ phase: 'Running' });
+  });
+
+  it('keeps an unbound, pending pod unbound', () => {
+    const pending = podAccountingView({ metadata: { name: 'p' }, spec: { containers: [] } });
+    expect(pending.spec).toEqual({ containers: [] });
+    expect(pending.status).toBeUndefined();
   });
 });

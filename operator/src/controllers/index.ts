@@ -1,7 +1,9 @@
 // The operator's controllers and its chain side, added to a manager in one call.
 import { ChainSide } from '../chain-side/chain-side.js';
 import { defaultChainTimings, type ChainTimings } from '../chain-side/session.js';
+import { podAccountingView } from '../capacity/pool-gpus.js';
 import type { Manager } from '../kube/manager.js';
+import { PodKind } from '../kube/objects.js';
 import { chainVerifier } from './computelease/chain-verifier.js';
 import {
   computeLeaseController,
@@ -39,6 +41,8 @@ export interface ControllersOptions extends Omit<
  * @example addControllers(manager, { ingressNamespace: 'supercloud-system' })
  */
 export function addControllers(manager: Manager, options: ControllersOptions): void {
+  // Pods are the most numerous objects cached and only their GPU accounting is read.
+  manager.cache.setTransform(PodKind, podAccountingView);
   addIndexes(manager.cache);
   const chainSide = new ChainSide({
     client: manager.client,

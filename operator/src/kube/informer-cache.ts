@@ -4,6 +4,7 @@ import type { Clock } from '../base/clock.js';
 import type { KubeClient } from './client.js';
 import {
   Informer,
+  cacheTransform,
   clientListerWatcher,
   type InformerStats,
   type ListerWatcher,
@@ -30,6 +31,7 @@ export interface InformerCacheOptions {
  */
 export class InformerCache {
   private readonly informers = new Map<string, Informer<KubeObject>>();
+  private readonly transforms = new Map<string, (object: KubeObject) => KubeObject>();
   private readonly logger: Logger;
   private started = false;
 
@@ -52,6 +54,7 @@ export class InformerCache {
           }),
         {
           name: kind.kind,
+          transform: this.transformOf(kind),
           resyncPeriodMs: this.options.resyncPeriodMs,
           idleTimeoutMs: this.options.idleTimeoutMs,
           minWatchTimeoutSeconds: this.options.minWatchTimeoutSeconds,
@@ -63,6 +66,27 @@ export class InformerCache {
       if (this.started) informer.start();
     }
     return informer;
+  }
+
+  /**
+   * Caches only `view(object)` of a kind's objects (then without managedFields and with shared
+   * strings, as every kind): the fields the process reads, for a kind whose objects are many and
+   * mostly unread (controller-runtime's per-object Transform). Call before the kind's informer
+   * exists; every reader of the kind in this process sees only the view.
+   *
+   * @example cache.setTransform(PodKind, (pod) => ({ ...pod, status: { phase: pod.status?.phase } }));
+   */
+  setTransform<T extends KubeObject>(kind: ResourceKind<T>, view: (object: T) => T): void {
+    const id = kindId(kind);
+    if (this.informers.has(id)) {
+      throw new Error(`the ${kind.kind} informer exists already: set its transform before`);
+    }
+    this.transforms.set(id, view as unknown as (object: KubeObject) => KubeObject);
+  }
+
+  private transformOf<T extends KubeObject>(kind: ResourceKind<T>): (object: T) => T {
+    const view = this.transforms.get(kindId(kind)) as ((object: T) => T) | undefined;
+    return view ? (object) => cacheTransform(view(object)) : cacheTransform;
   }
 
   /** Adds an index to a kind's cache, e.g. `cache.addIndex(PodKind, 'node', p => [p.spec?.nodeName ?? ''])`. */

@@ -73,8 +73,9 @@ export interface InformerStats {
 /** The default cache transform: the object without metadata.managedFields. */
 export function stripManagedFields<T extends KubeObject>(object: T): T {
   if (!object.metadata?.managedFields) return object;
-  const metadata = { ...object.metadata };
-  delete metadata.managedFields;
+  // A rest copy, not `delete`: deleting a property can leave V8 objects in slow (dictionary)
+  // mode, and made each cached object about 1 KiB larger (kube README).
+  const { managedFields, ...metadata } = object.metadata;
   return { ...object, metadata };
 }
 

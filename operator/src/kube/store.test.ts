@@ -47,4 +47,29 @@ describe('Store', () => {
     expect(store.byIndex('pool', 'h100').map((o) => o.metadata?.name)).toEqual(['x']);
     expect(() => store.byIndex('missing', 'v')).toThrow(/no index "missing"/);
   });
+
+  it('keeps an index value right as its keys go from one to many and back to none', () => {
+    const store = new Store();
+    const names = () =>
+      store
+        .byIndex('namespace', 'a')
+        .map((o) => o.metadata?.name)
+        .sort();
+    store.upsert(object('a', 'x'));
+    store.upsert(object('a', 'x', { resourceVersion: '2' }));
+    expect(names()).toEqual(['x']);
+    store.upsert(object('a', 'y'));
+    store.upsert(object('a', 'z'));
+    expect(names()).toEqual(['x', 'y', 'z']);
+    store.remove('a/y');
+    store.remove('a/x');
+    expect(names()).toEqual(['z']);
+    store.upsert(object('a', 'w'));
+    expect(names()).toEqual(['w', 'z']);
+    store.remove('a/z');
+    store.remove('a/w');
+    expect(names()).toEqual([]);
+    store.upsert(object('a', 'v'));
+    expect(names()).toEqual(['v']);
+  });
 });
