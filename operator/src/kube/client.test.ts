@@ -98,7 +98,7 @@ describe('KubeClient', () => {
     }
   });
 
-  it('follows list pagination and restores apiVersion and kind on items', async () => {
+  it('follows list pagination, restores apiVersion and kind on items and maps each page as it comes', async () => {
     const api = await fakeApiServer((request, _body, response) => {
       const page = new URL(request.url ?? '', 'http://x').searchParams.get('continue');
       json(response, 200, {
@@ -108,11 +108,17 @@ describe('KubeClient', () => {
     });
     const client = new KubeClient({ kubeConfig: api.kubeConfig });
     try {
-      const list = await client.list(ConfigMapKind, { namespace: 'ns', limit: 1 });
-      expect(list.items.map((item) => [item.kind, item.metadata?.name])).toEqual([
-        ['ConfigMap', 'first'],
-        ['ConfigMap', 'second'],
+      const mappedAfterRequests: number[] = [];
+      const list = await client.list(ConfigMapKind, { namespace: 'ns', limit: 1 }, (item) => {
+        mappedAfterRequests.push(api.requests.length);
+        return { ...item, data: { mapped: 'yes' } };
+      });
+      expect(list.items.map((item) => [item.kind, item.metadata?.name, item.data])).toEqual([
+        ['ConfigMap', 'first', { mapped: 'yes' }],
+        ['ConfigMap', 'second', { mapped: 'yes' }],
       ]);
+      // Each page's items are mapped before the next page is asked for.
+      expect(mappedAfterRequests).toEqual([1, 2]);
       expect(list.resourceVersion).toBe('42');
       expect(api.requests.map((r) => r.url)).toEqual([
         '/api/v1/namespaces/ns/configmaps?limit=1',

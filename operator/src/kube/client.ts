@@ -170,10 +170,14 @@ export class KubeClient {
     }
   }
 
-  /** Every object of a kind (following pagination), with the list's resourceVersion. */
+  /**
+   * Every object of a kind (following pagination), with the list's resourceVersion; `map`, if
+   * given, is applied to each object as its page arrives (e.g. a cache's transform).
+   */
   async list<T extends KubeObject>(
     kind: ResourceKind<T>,
     options: ListOptions = {},
+    map: (object: T) => T = (object) => object,
   ): Promise<ListResult<T>> {
     const items: T[] = [];
     let continueToken: string | undefined;
@@ -196,7 +200,7 @@ export class KubeClient {
       );
       for (const item of page.items ?? []) {
         // List items carry no apiVersion/kind; restore them so objects look as from a GET.
-        items.push({ ...item, apiVersion: kind.apiVersion, kind: kind.kind });
+        items.push(map({ ...item, apiVersion: kind.apiVersion, kind: kind.kind }));
       }
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       continueToken = page.metadata?.continue || undefined;

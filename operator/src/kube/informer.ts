@@ -19,7 +19,11 @@ export interface EventHandler<T> {
 
 /** Lists and watches one kind; `KubeClient` is the real one, unit tests pass a fake. */
 export interface ListerWatcher<T> {
-  list(signal: AbortSignal): Promise<ListResult<T>>;
+  /**
+   * Every object, each passed through `map` as its page arrives: the objects as the server sent
+   * them are never all held at once (10,000 pods listed whole outgrew a 384 MiB heap).
+   */
+  list(signal: AbortSignal, map: (object: T) => T): Promise<ListResult<T>>;
   watch(
     options: {
       resourceVersion: string;
@@ -206,10 +210,9 @@ export class Informer<T extends KubeObject> {
 
   private async listIntoCache(signal: AbortSignal): Promise<void> {
     this.stats.lists++;
-    const { items, resourceVersion } = await this.listerWatcher.list(signal);
+    const { items, resourceVersion } = await this.listerWatcher.list(signal, this.transform);
     const seen = new Set<string>();
-    for (const item of items) {
-      const object = this.transform(item);
+    for (const object of items) {
       const key = objectKey(object);
       seen.add(key);
       const previous = this.store.get(key);
@@ -372,7 +375,7 @@ export function clientListerWatcher<T extends KubeObject>(
   scope: ListWatchScope = {},
 ): ListerWatcher<T> {
   return {
-    list: (signal) => client.list(kind, { ...scope, signal }),
+    list: (signal, map) => client.list(kind, { ...scope, signal }, map),
     watch: (options, onEvent) => client.watch(kind, { ...scope, ...options }, onEvent),
   };
 }

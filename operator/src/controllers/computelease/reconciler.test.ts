@@ -65,7 +65,7 @@ function gpuNode(name: string, gpus: number): KubeObject {
 function heldBack<T>(inner: ListerWatcher<T>) {
   let held: (() => void)[] | undefined;
   const listerWatcher: ListerWatcher<T> = {
-    list: (signal) => inner.list(signal),
+    list: (signal, map) => inner.list(signal, map),
     watch: (options, onEvent) =>
       inner.watch(options, (event) => (held ? held.push(() => onEvent(event)) : onEvent(event))),
   };

@@ -324,7 +324,7 @@ describe('FakeKubeClient', () => {
       await api.create(WidgetKind, widget('a'));
       const { resourceVersion } = await api
         .listerWatcher(WidgetKind)
-        .list(new AbortController().signal);
+        .list(new AbortController().signal, (object) => object);
       await api.create(WidgetKind, widget('b'));
       const seen: string[] = [];
       const abort = new AbortController();

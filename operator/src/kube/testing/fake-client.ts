@@ -700,9 +700,10 @@ class StoreListerWatcher<T extends KubeObject> implements ListerWatcher<T> {
     private readonly since: (resourceVersion: number) => WatchEvent<T>[],
   ) {}
 
-  async list(): Promise<ListResult<T>> {
+  async list(_signal: AbortSignal, map: (object: T) => T): Promise<ListResult<T>> {
     this.lists++;
-    return this.snapshot();
+    const snapshot = this.snapshot();
+    return { ...snapshot, items: snapshot.items.map(map) };
   }
 
   watch(

@@ -16,10 +16,10 @@ export class FakeListerWatcher<T extends KubeObject> implements ListerWatcher<T>
   lists = 0;
   watches: OpenWatch<T>[] = [];
 
-  async list(): Promise<ListResult<T>> {
+  async list(_signal: AbortSignal, map: (object: T) => T): Promise<ListResult<T>> {
     this.lists++;
     if (this.listResult instanceof Error) throw this.listResult;
-    return this.listResult;
+    return { ...this.listResult, items: this.listResult.items.map(map) };
   }
 
   watch(
