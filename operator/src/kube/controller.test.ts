@@ -1,9 +1,7 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../logging/logger.js';
 import { ControllerMetrics } from '../metrics/controller-metrics.js';
 import { ChannelSource } from './channel-source.js';
-import { KubeClient } from './client.js';
 import {
   Controller,
   controller,
@@ -13,10 +11,9 @@ import {
 } from './controller.js';
 import { TerminalError } from './errors.js';
 import { EventRecorder } from './events.js';
-import { InformerCache } from './informer-cache.js';
-import { resourceKind, type KubeObject, type ResourceKind } from './objects.js';
+import { resourceKind, type KubeObject } from './objects.js';
 import { FakeClock, flushPromises } from './testing/fake-clock.js';
-import { FakeListerWatcher } from './testing/fake-lister-watcher.js';
+import { fakeApiCache } from './testing/fake-api-cache.js';
 
 const ParentKind = resourceKind<KubeObject>('example.dev/v1', 'Parent', 'parents', false);
 const ChildKind = resourceKind<KubeObject>('v1', 'ConfigMap', 'configmaps', true);
@@ -49,22 +46,7 @@ function harness(
   watchUpdatePredicate?: (old: KubeObject, object: KubeObject) => boolean,
 ) {
   const clock = new FakeClock();
-  const apis = new Map<string, FakeListerWatcher<KubeObject>>();
-  const api = (kind: ResourceKind) => {
-    if (!apis.has(kind.kind)) apis.set(kind.kind, new FakeListerWatcher());
-    return apis.get(kind.kind)!;
-  };
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromClusterAndUser(
-    { name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true },
-    { name: 'u' },
-  );
-  const client = new KubeClient({ kubeConfig });
-  const cache = new InformerCache(client, {
-    clock,
-    listerWatcher: <T extends KubeObject>(kind: ResourceKind<T>) =>
-      api(kind) as unknown as FakeListerWatcher<T>,
-  });
+  const { api, client, cache } = fakeApiCache(clock);
   const registry = new Registry();
   const metrics = new ControllerMetrics(registry);
   const source = new ChannelSource();

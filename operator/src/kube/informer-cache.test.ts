@@ -1,9 +1,6 @@
-import { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient } from './client.js';
-import { InformerCache } from './informer-cache.js';
-import { resourceKind, type KubeObject, type ResourceKind } from './objects.js';
+import { resourceKind, type KubeObject } from './objects.js';
+import { fakeApiCache } from './testing/fake-api-cache.js';
 import { FakeClock } from './testing/fake-clock.js';
-import { FakeListerWatcher } from './testing/fake-lister-watcher.js';
 
 interface Widget extends KubeObject {
   spec?: { size?: number; colour?: string };
@@ -12,21 +9,7 @@ const WidgetKind = resourceKind<Widget>('example.dev/v1', 'Widget', 'widgets', t
 const OtherKind = resourceKind<Widget>('example.dev/v1', 'Gadget', 'gadgets', true);
 
 function setup() {
-  const apis = new Map<string, FakeListerWatcher<KubeObject>>();
-  const api = (kind: ResourceKind) => {
-    if (!apis.has(kind.kind)) apis.set(kind.kind, new FakeListerWatcher());
-    return apis.get(kind.kind)!;
-  };
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromClusterAndUser(
-    { name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true },
-    { name: 'u' },
-  );
-  const cache = new InformerCache(new KubeClient({ kubeConfig }), {
-    clock: new FakeClock(),
-    listerWatcher: <T extends KubeObject>(kind: ResourceKind<T>) =>
-      api(kind) as unknown as FakeListerWatcher<T>,
-  });
+  const { api, cache } = fakeApiCache(new FakeClock());
   const widget: Widget = {
     metadata: {
       name: 'w',
