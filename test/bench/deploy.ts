@@ -4,12 +4,10 @@
 // bidding window: order mined → first bid seen → lease started → secret delivered → Running
 // through the gateway. The CLI asks the chain and the gateway once a second, so each step is
 // seen up to a second late; the wall time is what the tenant waits, process start included.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { gpuManifest, runId } from '../harness/cluster-fixtures.js';
 import { startDeployWorld } from '../harness/deploy-world.js';
+import { buildDist } from '../harness/entry.js';
 import { cliJson } from '../harness/tenant-cli.js';
-import { repoRoot } from '../stack/paths.js';
 import { percentile, seconds, type Figure, type Section } from './report.js';
 
 /** The CLI's progress lines that mark a step, and the step's name. */
@@ -28,10 +26,7 @@ function envCount(name: string, fallback: number): number {
 
 export async function deployFigures(): Promise<Section> {
   const runs = envCount('SUPERCLOUD_DEPLOY_RUNS', 3);
-  execFileSync(join(repoRoot, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-  });
+  buildDist();
   const world = await startDeployWorld({
     run: runId(),
     prefix: 'db',

@@ -60,6 +60,7 @@ import {
   testPool,
   uniqueLeaseId,
 } from '../harness/cluster-fixtures.js';
+import { buildDist, type Entry } from '../harness/entry.js';
 import { adminKubeConfig } from '../harness/stack.js';
 import { freePort } from '../harness/test-chain.js';
 import {
@@ -68,7 +69,6 @@ import {
   operatorServiceAccount,
   startOperator,
   testRunLabel,
-  type OperatorEntry,
   type OperatorProcess,
 } from '../harness/test-run-operator.js';
 import { componentPid, type ControlPlaneComponent } from '../stack/kwok.js';
@@ -101,8 +101,8 @@ export interface ScaleOptions {
   readonly cleanUp: boolean;
   /** Where each operator process's log lines go at the end (operator-1.log, …), if anywhere. */
   readonly logDir?: string;
-  /** The image's build (`npm run build` first) for the figures, or the sources for a quick run. */
-  readonly operatorEntry: OperatorEntry;
+  /** The image's build (compiled first) for the figures, or the sources for a quick run. */
+  readonly operatorEntry: Entry;
 }
 
 export const scaleDefaults: ScaleOptions = {
@@ -112,7 +112,7 @@ export const scaleDefaults: ScaleOptions = {
   wave: 1000,
   rawPerWave: 1000,
   concurrency: 20,
-  operatorEntry: 'build',
+  operatorEntry: 'dist',
   idleSeconds: 60,
   cleanUp: false,
 };
@@ -142,12 +142,6 @@ export function scaleOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Scale
     cleanUp: scaleDefaults.cleanUp,
     operatorEntry: scaleDefaults.operatorEntry,
   });
-}
-
-/** `npm run build`: the image's `dist/main.js`, from the working tree. */
-function buildOperator(): void {
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status})`);
 }
 
 /** The chart's `operator.heapLimitMiB` (its values.yaml). */
@@ -335,7 +329,7 @@ export async function measureScale(options: ScaleOptions): Promise<ScaleResult> 
     1_000,
   );
 
-  if (options.operatorEntry === 'build') buildOperator();
+  if (options.operatorEntry === 'dist') buildDist();
   const operatorOptions = {
     run,
     entry: options.operatorEntry,

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoRoot } from '../stack/paths.js';
+import type { Entry } from './entry.js';
 import { waitFor } from './stack.js';
 
 export interface OperatorProcess {
@@ -26,22 +27,16 @@ export interface OperatorProcess {
 }
 
 /**
- * Which code runs: the TypeScript sources under tsx (tests: no build step), or the build the image
- * runs (`dist/main.js`, made by `npm run build`) for a bench whose figures are the process's own.
- */
-export type OperatorEntry = 'source' | 'build';
-
-/**
  * Starts `supercloud-operator <args>` with the Node running the tests (24); `nodeArgs` go to Node
  * itself (e.g. `--inspect=127.0.0.1:0` for a bench that collects garbage before reading memory).
  */
 export function spawnOperator(
   args: readonly string[],
   nodeArgs: readonly string[] = [],
-  entry: OperatorEntry = 'source',
+  entry: Entry = 'source',
 ): OperatorProcess {
   const entryArgs =
-    entry === 'build'
+    entry === 'dist'
       ? [join(repoRoot, 'dist/main.js')]
       : ['--import', 'tsx', join(repoRoot, 'operator/src/main.ts')];
   const child = spawn(process.execPath, [...nodeArgs, ...entryArgs, ...args], {

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../stack/paths.js';
+import type { Entry } from './entry.js';
 
 export interface CliResult {
   readonly code: number;
@@ -18,8 +19,7 @@ export interface TenantCliOptions {
   readonly marketplace: string;
   /** Arguments added after every command's own, e.g. `['--key-file', path]`. */
   readonly extraArgs?: readonly string[];
-  /** `dist` runs the build (`make build` first); `source` runs operator/src through tsx. */
-  readonly entry?: 'source' | 'dist';
+  readonly entry?: Entry;
   readonly timeoutMs?: number;
 }
 

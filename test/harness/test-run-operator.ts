@@ -3,10 +3,11 @@
 // test/integration/controllers/rbac.yaml is what it runs with, and reconciling only the
 // ComputeLeases of one test run (the stack is shared with other suites). Its JSON log lines are
 // kept for assertions.
-import { spawnOperator, type OperatorEntry, type OperatorProcess } from './operator.js';
+import type { Entry } from './entry.js';
+import { spawnOperator, type OperatorProcess } from './operator.js';
 import { stack } from './stack.js';
 
-export type { OperatorEntry, OperatorProcess };
+export type { OperatorProcess };
 
 /** The ServiceAccount rbac.yaml binds, as the API server names it. */
 export const operatorServiceAccount = 'system:serviceaccount:supercloud-system:supercloud-operator';
@@ -33,8 +34,8 @@ export interface StartOperatorOptions {
   readonly extraArgs?: readonly string[];
   /** Flags for Node itself (see spawnOperator). */
   readonly nodeArgs?: readonly string[];
-  /** The sources under tsx (default) or the image's build (see spawnOperator). */
-  readonly entry?: OperatorEntry;
+  /** The sources under tsx (default) or the image's build. */
+  readonly entry?: Entry;
 }
 
 /** Starts `supercloud-operator run` against the local stack. Stop it in afterAll. */

@@ -179,8 +179,8 @@ export function podAccountingChanged(old: Wire<V1Pod>, pod: Wire<V1Pod>): boolea
 
 /**
  * A pod as the accounting reads it: its metadata, node, phase and containers' resources. The
- * operator caches pods in this shape (half the memory of a whole pod; 1.3 KiB instead of 2.6):
- * their volumes, environment, probes and status conditions are never read.
+ * operator caches pods in this shape: their volumes, environment, probes and status conditions,
+ * most of a pod, are never read.
  */
 export function podAccountingView(pod: Wire<V1Pod>): Wire<V1Pod> {
   const resourcesOf = (containers: readonly Wire<V1Container>[] | undefined) =>

@@ -102,7 +102,7 @@ export class Store<T extends KubeObject> {
 
 /**
  * Index value → the keys under it. Most values (a lease's namespace, a pod's owner) have one key,
- * kept as itself: a Set per value was 2.5 KiB of heap per lease's cached objects.
+ * kept as itself rather than in a Set of one: with 10,000 leases there are over 100,000 values.
  */
 type IndexEntries = Map<string, string | Set<string>>;
 
